@@ -1,0 +1,210 @@
+"""Settings, all from the environment (and an optional `.env` file beside manage.py).
+
+Every variable is documented in `.env.example`. A malformed value stops start-up
+with an ImproperlyConfigured error that names the variable.
+"""
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def _read(name, cast, default):
+    try:
+        return cast(name, default=default)
+    except (ValueError, TypeError) as exc:
+        raise ImproperlyConfigured(f"{name} is malformed: {exc}") from None
+
+
+def _bool(name, default):
+    raw = env.str(name, default=None)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ImproperlyConfigured(f"{name} must be True or False, got {raw!r}")
+
+
+DEBUG = _bool("DEBUG", True)
+
+_DEV_SECRET_KEY = "dev-only-insecure-key-set-SECRET_KEY-in-production"
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is False")
+    SECRET_KEY = _DEV_SECRET_KEY
+
+ALLOWED_HOSTS = _read("ALLOWED_HOSTS", env.list, ["127.0.0.1", "localhost", "[::1]"])
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is False")
+
+VAR_DIR.mkdir(exist_ok=True)
+_db_url = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'leadsadmin.sqlite3'}")
+try:
+    _db = environ.Env.db_url_config(_db_url)
+except Exception as exc:  # django-environ raises several types for a bad URL
+    raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from None
+_KNOWN_ENGINES = ("django.db.backends.sqlite3", "django.db.backends.postgresql")
+if _db.get("ENGINE") not in _KNOWN_ENGINES:
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must be sqlite:/// or postgres://, got {_db_url.split(':', 1)[0]}:"
+    )
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL and immediate transactions: the dashboard and the sandbox write from
+    # different threads of one server, and readers must not block writers.
+    _db.setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    )
+    _db["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+else:
+    _db["CONN_MAX_AGE"] = _read("CONN_MAX_AGE", env.int, 60)
+    _db["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": _db}
+
+# The leads API. Unset LEADS_API_URL means: use this project's own sandbox.
+LEADS_API_URL = env.str("LEADS_API_URL", default="").rstrip("/")
+if LEADS_API_URL:
+    _parts = urlsplit(LEADS_API_URL)
+    if _parts.scheme not in ("http", "https") or not _parts.netloc:
+        raise ImproperlyConfigured("LEADS_API_URL must be an http(s) URL such as https://host/api")
+LEADS_API_KEY = env.str("LEADS_API_KEY", default="")
+if LEADS_API_URL and not LEADS_API_KEY:
+    raise ImproperlyConfigured("LEADS_API_KEY must be set when LEADS_API_URL is set")
+LEADS_API_TIMEOUT = _read("LEADS_API_TIMEOUT", env.float, 30.0)
+if LEADS_API_TIMEOUT <= 0:
+    raise ImproperlyConfigured("LEADS_API_TIMEOUT must be a positive number of seconds")
+SANDBOX_ENABLED = _bool("SANDBOX_ENABLED", not LEADS_API_URL)
+# Where the dashboard finds its own sandbox when LEADS_API_URL is unset.
+SANDBOX_SELF_URL = env.str("SANDBOX_SELF_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Bulk edits.
+BULK_CONFIRM_THRESHOLD = _read("BULK_CONFIRM_THRESHOLD", env.int, 500)
+BULK_CHUNK_SIZE = _read("BULK_CHUNK_SIZE", env.int, 100)
+BULK_MAX_OPERATION_SIZE = _read("BULK_MAX_OPERATION_SIZE", env.int, 10_000)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_tasks_db",
+    "leadsadmin.core",
+    "leadsadmin.leads",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "leadsadmin.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "leadsadmin.wsgi.application"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/leads/"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
+# Content-Security-Policy: no inline script or style runs without the nonce.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.SELF],
+    "object-src": [CSP.NONE],
+}
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = _read("SECURE_HSTS_SECONDS", env.int, 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "leadsadmin": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    },
+}

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from leadsadmin.core import views as core_views
+
+handler403 = core_views.permission_denied
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("leads/", include("leadsadmin.leads.urls")),
+    path("audit/", core_views.audit_index, name="audit"),
+    path("admin/", admin.site.urls),
+]
