@@ -109,6 +109,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "leadsadmin.core",
     "leadsadmin.leads",
+    "leadsadmin.sandbox",
+    "leadsadmin.bulk",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("leads/", include("leadsadmin.leads.urls")),
+    path("bulk/", include("leadsadmin.bulk.urls")),
+    path("sandbox/api/", include("leadsadmin.sandbox.urls")),
     path("audit/", core_views.audit_index, name="audit"),
     path("admin/", admin.site.urls),
 ]

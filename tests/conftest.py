@@ -8,6 +8,9 @@ from django.contrib.auth.models import Group, User
 
 from leadsadmin.core import roles
 
+# Each area keeps its fixtures in its own module.
+pytest_plugins = ["tests.fixtures_sandbox", "tests.fixtures_leads", "tests.fixtures_bulk"]
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = REPO_ROOT.parent / "shared" / "payload-reference"
 

@@ -54,7 +54,7 @@ def test_defaults_start_with_nothing_set():
 
 def test_check_deploy_is_clean_with_production_values():
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DEBUG": "False",
         "SECRET_KEY": "x7#kq" * 12,
         "ALLOWED_HOSTS": "leads.example.com",

@@ -1,0 +1,1 @@
+"""Fixtures for the bulk tests (registered in tests/conftest.py)."""

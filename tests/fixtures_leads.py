@@ -1,0 +1,1 @@
+"""Fixtures for the leads tests (registered in tests/conftest.py)."""

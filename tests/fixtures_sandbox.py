@@ -1,0 +1,1 @@
+"""Fixtures for the sandbox tests (registered in tests/conftest.py)."""
