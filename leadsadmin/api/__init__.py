@@ -1,0 +1,39 @@
+"""The leads API client. ``get_client()`` is the process-wide LeadsClient."""
+
+from __future__ import annotations
+
+import threading
+
+from django.conf import settings
+
+from leadsadmin.api.client import LeadsClient
+
+__all__ = ["LeadsClient", "get_client"]
+
+_lock = threading.Lock()
+_client: LeadsClient | None = None
+_built_from: tuple | None = None
+
+
+def _wanted() -> tuple[str, str, float]:
+    base_url = settings.LEADS_API_URL or settings.SANDBOX_SELF_URL.rstrip("/") + "/sandbox/api"
+    return base_url, settings.LEADS_API_KEY, float(settings.LEADS_API_TIMEOUT)
+
+
+def get_client() -> LeadsClient:
+    """The LeadsClient for the current settings: one per process (one connection
+    pool), rebuilt when LEADS_API_URL, LEADS_API_KEY or LEADS_API_TIMEOUT change
+    (tests point the dashboard at a fresh sandbox that way)."""
+    global _client, _built_from
+    wanted = _wanted()
+    client = _client
+    if client is not None and _built_from == wanted:
+        return client
+    with _lock:
+        if _client is None or _built_from != wanted:
+            previous = _client
+            _client = LeadsClient(*wanted)
+            _built_from = wanted
+            if previous is not None:
+                previous.close()
+        return _client
