@@ -1,0 +1,151 @@
+"""What the filter builder shows: rows of the tree and the controls of each condition.
+
+Only the chosen field's operators and options are rendered, so the page stays
+small however many rows there are (85 fields times their options would not).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from leadsadmin.leads.filters import (
+    LIST_OPERATORS,
+    Condition,
+    FilterTree,
+    Group,
+    condition_validate,
+    operator_label,
+)
+from leadsadmin.schema import GROUP_LABELS, FieldType, fields_by_group
+
+# (group label, [(field name, field label)]) for the field picker's <optgroup>s.
+FIELD_CHOICES = [
+    (GROUP_LABELS[group], [(f.name, f.label) for f in fields])
+    for group, fields in fields_by_group()
+]
+
+
+@dataclass
+class Option:
+    value: str
+    label: str
+    selected: bool = False
+
+
+@dataclass
+class ConditionControls:
+    condition: Condition
+    path: str
+    unknown_field: str  # a field name not in the schema, shown back as chosen
+    operators: list[Option]
+    value_kind: str  # "none", "select", "multiselect", "yesno", "number", "datetime", "text"
+    value_options: list[Option]
+    value_text: str
+    value_hint: str
+
+
+@dataclass
+class BuilderRow:
+    kind: str  # "open", "condition", "close"
+    path: str
+    depth: int
+    group: Group | None = None
+    controls: ConditionControls | None = None
+    first: bool = False  # no "or" separator before this group
+
+    @property
+    def combinator_label(self) -> str:
+        return "All of" if self.group.combinator == "and" else "Any of"
+
+
+def builder_rows(tree: FilterTree) -> list[BuilderRow]:
+    """The tree flattened for a template: open group, conditions, close group."""
+    shown = tree if tree.groups else FilterTree(groups=[Group(items=[Condition()])])
+    rows: list[BuilderRow] = []
+
+    def walk(group: Group, path: tuple[int, ...], first: bool):
+        path_text = ".".join(map(str, path))
+        rows.append(BuilderRow("open", path_text, group.depth, group=group, first=first))
+        nested = 0
+        for item in group.items:
+            if isinstance(item, Group):
+                walk(item, (*path, nested), True)
+                nested += 1
+            else:
+                controls = condition_controls(item, path_text)
+                rows.append(BuilderRow("condition", path_text, group.depth, controls=controls))
+        rows.append(BuilderRow("close", path_text, group.depth, group=group))
+
+    for number, group in enumerate(shown.groups):
+        walk(group, (number,), number == 0)
+    return rows
+
+
+def condition_controls(condition: Condition, path: str) -> ConditionControls:
+    lead_field = condition.lead_field
+    controls = ConditionControls(
+        condition=condition,
+        path=path,
+        unknown_field=condition.field if condition.field and lead_field is None else "",
+        operators=[],
+        value_kind="none",
+        value_options=[],
+        value_text="",
+        value_hint="",
+    )
+    if lead_field is None:
+        return controls
+    op = condition.op or lead_field.operators[0]
+    controls.operators = [
+        Option(name, operator_label(lead_field, name), name == op) for name in lead_field.operators
+    ]
+    if op not in lead_field.operators:
+        controls.operators.append(Option(op, f"{op} (not allowed here)", True))
+    if op == "exists" or lead_field.type is FieldType.BOOLEAN:
+        controls.value_kind = "yesno"
+        chosen = condition.values[0] if condition.values else "true"
+        controls.value_options = [
+            Option("true", "yes", chosen == "true"),
+            Option("false", "no", chosen == "false"),
+        ]
+    elif lead_field.options:
+        controls.value_kind = "multiselect" if op in LIST_OPERATORS else "select"
+        controls.value_options = [
+            Option(option, option, option in condition.values) for option in lead_field.options
+        ]
+        controls.value_options += [
+            Option(value, f"{value} (not an option)", True)
+            for value in condition.values
+            if value not in lead_field.options
+        ]
+        if controls.value_kind == "select":
+            controls.value_options.insert(0, Option("", "— choose —", not condition.values))
+    elif op in LIST_OPERATORS:
+        controls.value_kind = "text"
+        controls.value_text = ", ".join(condition.values)
+        controls.value_hint = "Several values: separate them with commas."
+    else:
+        controls.value_kind = {FieldType.NUMBER: "number", FieldType.DATETIME: "datetime"}.get(
+            lead_field.type, "text"
+        )
+        controls.value_text = condition.values[0] if condition.values else ""
+    return controls
+
+
+def condition_refit(condition: Condition) -> Condition:
+    """After the field or operator changed: keep the operator and values that still
+    fit the field, reset the rest, and show no error for a row still being filled."""
+    lead_field = condition.lead_field
+    if lead_field is None:
+        condition.op, condition.values = "", []
+        return condition
+    if condition.op not in lead_field.operators:
+        condition.op = lead_field.operators[0]
+    if condition.op not in LIST_OPERATORS:
+        condition.values = condition.values[:1]
+    if condition.values:
+        condition_validate(condition)
+        if condition.error:
+            condition.values = []
+    condition.error = ""
+    return condition

@@ -1,0 +1,464 @@
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.http import QueryDict
+
+from leadsadmin.leads.builder import builder_rows, condition_controls, condition_refit
+from leadsadmin.leads.filters import (
+    Condition,
+    FilterInvalid,
+    filter_apply_action,
+    filter_from_querydict,
+    filter_from_where,
+    operator_label,
+    querystring_from_filter,
+    where_from_filter,
+)
+from leadsadmin.schema import FIELDS, OPERATORS_BY_TYPE, FieldType, lead_field
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def one(field, op, *values, tz=dt.UTC):
+    query = QueryDict(mutable=True)
+    query.update({"c0": "0", "f0": field, "op0": op})
+    query.setlist("v0", list(values))
+    tree = filter_from_querydict(query, tz)
+    return tree
+
+
+def where_of(field, op, *values, tz=dt.UTC):
+    tree = one(field, op, *values, tz=tz)
+    assert tree.is_valid, [c.error for c in tree.conditions()]
+    return where_from_filter(tree, tz)
+
+
+def only(where):
+    """The single condition of a one-group, one-condition where."""
+    assert list(where) == ["or"]
+    assert len(where["or"]) == 1
+    assert len(where["or"][0]["and"]) == 1
+    return where["or"][0]["and"][0]
+
+
+# One representative field per type, and what each operator sends.
+CASES = {
+    FieldType.TEXT: (
+        "email",
+        {
+            "equals": (["a@x.com"], "a@x.com"),
+            "not_equals": (["a@x.com"], "a@x.com"),
+            "in": (["a@x.com, b@x.com"], ["a@x.com", "b@x.com"]),
+            "not_in": (["a@x.com", "b@x.com"], ["a@x.com", "b@x.com"]),
+            "exists": (["false"], False),
+            "like": (["gmail frank"], "gmail frank"),
+            "not_like": (["Prefers"], "Prefers"),
+            "contains": (["N.SMITH"], "N.SMITH"),
+        },
+    ),
+    FieldType.NUMBER: (
+        "year",
+        {
+            "equals": (["2020"], 2020),
+            "not_equals": (["2020"], 2020),
+            "in": (["2019,2020"], [2019, 2020]),
+            "not_in": (["2019", "2020"], [2019, 2020]),
+            "exists": (["true"], True),
+            "greater_than": (["2020"], 2020),
+            "greater_than_equal": (["2020.5"], 2020.5),
+            "less_than": (["-3"], -3),
+            "less_than_equal": (["0"], 0),
+        },
+    ),
+    FieldType.DATETIME: (
+        "updatedAt",
+        {
+            "equals": (["2026-03-01T10:30"], "2026-03-01T10:30:00.000Z"),
+            "not_equals": (["2026-03-01T10:30"], "2026-03-01T10:30:00.000Z"),
+            "in": (
+                ["2026-03-01T10:30, 2026-03-02 08:00"],
+                ["2026-03-01T10:30:00.000Z", "2026-03-02T08:00:00.000Z"],
+            ),
+            "not_in": (["2026-03-01T10:30"], ["2026-03-01T10:30:00.000Z"]),
+            "exists": (["false"], False),
+            "greater_than": (["2026-03-01T10:30"], "2026-03-01T10:30:00.000Z"),
+            "greater_than_equal": (["2026-03-01T10:30:15"], "2026-03-01T10:30:15.000Z"),
+            "less_than": (["2026-03-01"], "2026-03-01T00:00:00.000Z"),
+            "less_than_equal": (["2026-03-01T10:30"], "2026-03-01T10:30:00.000Z"),
+        },
+    ),
+    FieldType.ENUM: (
+        "reason",
+        {
+            "equals": (["Test"], "Test"),
+            "not_equals": (["Test"], "Test"),
+            "in": (["Test", "Duplicate"], ["Test", "Duplicate"]),
+            "not_in": (["Test"], ["Test"]),
+            "exists": (["false"], False),
+        },
+    ),
+    FieldType.ENUM_LIST: (
+        "exterior",
+        {
+            "equals": (["Red"], "Red"),
+            "not_equals": (["Red"], "Red"),
+            "in": (["Red", "Blue"], ["Red", "Blue"]),
+            "not_in": (["Red", "Blue"], ["Red", "Blue"]),
+            "exists": (["true"], True),
+        },
+    ),
+    FieldType.BOOLEAN: (
+        "manual",
+        {
+            "equals": (["true"], True),
+            "not_equals": (["false"], False),
+            "exists": (["false"], False),
+        },
+    ),
+    FieldType.RELATION: (
+        "salesRep",
+        {
+            "equals": (["7"], 7),
+            "not_equals": (["7"], 7),
+            "in": (["7, 8"], [7, 8]),
+            "not_in": (["7"], [7]),
+            "exists": (["true"], True),
+        },
+    ),
+    FieldType.RELATION_LIST: (
+        "searches",
+        {
+            "equals": (["3"], 3),
+            "not_equals": (["3"], 3),
+            "in": (["3,4"], [3, 4]),
+            "not_in": (["3"], [3]),
+            "exists": (["false"], False),
+        },
+    ),
+}
+
+
+def test_the_cases_cover_every_type_and_operator():
+    for field_type, operators in OPERATORS_BY_TYPE.items():
+        name, cases = CASES[field_type]
+        assert lead_field(name).type is field_type
+        expected = set(operators) - ({"all"} if field_type is FieldType.ENUM_LIST else set())
+        assert set(cases) == expected, field_type
+
+
+@pytest.mark.parametrize(
+    ("name", "op", "values", "sent"),
+    [
+        (name, op, values, sent)
+        for name, cases in CASES.values()
+        for op, (values, sent) in cases.items()
+    ],
+)
+def test_every_type_and_operator_produces_the_payload_condition(name, op, values, sent):
+    assert only(where_of(name, op, *values)) == {name: {op: sent}}
+
+
+def test_all_on_an_enum_list_is_sent_as_an_and_of_equals():
+    condition = only(where_of("exterior", "all", "Red", "Blue"))
+    assert condition == {"and": [{"exterior": {"equals": "Red"}}, {"exterior": {"equals": "Blue"}}]}
+
+
+def test_all_with_one_value_is_plain_equals():
+    assert only(where_of("exterior", "all", "Red")) == {"exterior": {"equals": "Red"}}
+
+
+def test_date_times_are_read_in_the_users_time_zone_and_sent_in_utc():
+    where = where_of("createdAt", "greater_than", "2026-07-01T12:00", tz=BERLIN)
+    assert only(where) == {"createdAt": {"greater_than": "2026-07-01T10:00:00.000Z"}}
+
+
+def test_missing_operator_means_the_fields_default():
+    tree = one("reason", "", "Test")
+    assert tree.conditions()[0].op == "equals"
+    assert only(where_from_filter(tree)) == {"reason": {"equals": "Test"}}
+
+
+def test_an_empty_filter_is_every_lead():
+    assert where_from_filter(filter_from_querydict(QueryDict(""))) == {}
+
+
+def test_rows_without_a_field_are_kept_but_send_nothing():
+    tree = filter_from_querydict(QueryDict("c0=0&c1=0&f1=reason&v1=Test&c2=1"))
+    assert len(tree.conditions()) == 3
+    assert where_from_filter(tree) == {"or": [{"and": [{"reason": {"equals": "Test"}}]}]}
+
+
+@pytest.mark.parametrize(
+    ("field", "op", "values", "message"),
+    [
+        ("nope", "equals", ["x"], "There is no field “nope”"),
+        ("reason", "like", ["x"], "“like” is not an operator for Reason"),
+        ("manual", "in", ["true"], "“in” is not an operator for Entered manually"),
+        ("exterior", "contains", ["Red"], "“contains” is not an operator for Exterior color"),
+        ("reason", "equals", ["test"], "“test” is not an option of Reason"),
+        ("exterior", "in", ["Red", "Pink"], "“Pink” is not an option of Exterior color"),
+        ("year", "equals", ["abc"], "“abc” is not a number"),
+        ("year", "in", ["2019, x"], "“x” is not a number"),
+        ("year", "greater_than", ["nan"], "“nan” is not a number"),
+        ("updatedAt", "less_than", ["yesterday"], "“yesterday” is not a date and time"),
+        ("manual", "equals", ["maybe"], "“maybe” is not yes or no"),
+        ("email", "equals", [], "Enter a value"),
+        ("reason", "in", [], "Choose at least one value"),
+        ("reason", "equals", ["Test", "Duplicate"], "takes one value"),
+    ],
+)
+def test_invalid_input_is_an_error_at_the_condition(field, op, values, message):
+    tree = one(field, op, *values)
+    assert not tree.is_valid
+    assert message in tree.conditions()[0].error
+    with pytest.raises(FilterInvalid, match="condition 1"):
+        where_from_filter(tree)
+
+
+def test_an_error_keeps_what_was_typed():
+    tree = one("year", "equals", "abc")
+    assert tree.conditions()[0].values == ["abc"]
+    assert "v0=abc" in querystring_from_filter(tree)
+
+
+def test_a_bad_group_path_is_an_error_for_the_whole_filter():
+    tree = filter_from_querydict(QueryDict("c0=0.0.0.0&f0=reason&v0=Test"))
+    assert not tree.is_valid
+    assert "nest at most 3 levels" in tree.errors[0]
+
+
+TWO_GROUPS = (
+    "c0=0&f0=reason&op0=in&v0=Test&v0=Duplicate"
+    "&c1=0.0&f1=year&op1=greater_than&v1=2020"
+    "&c2=0.0&f2=exterior&op2=all&v2=Red&v2=Blue"
+    "&c3=0.0.0&f3=email&op3=like&v3=gmail+frank"
+    "&c4=0.0.0&f4=manual&op4=equals&v4=true"
+    "&c5=1&f5=createdAt&op5=less_than&v5=2026-01-01T10:00"
+)
+
+
+def test_the_query_string_round_trips():
+    tree = filter_from_querydict(QueryDict(TWO_GROUPS))
+    assert tree.is_valid
+    assert querystring_from_filter(tree) == TWO_GROUPS
+
+
+def test_numbering_is_made_canonical():
+    messy = "c7=4&f7=reason&v7=Test&c3=9&f3=year&op3=equals&v3=1999&c12=4.2&f12=manual&v12=false"
+    tree = filter_from_querydict(QueryDict(messy))
+    assert querystring_from_filter(tree) == (
+        "c0=0&f0=year&op0=equals&v0=1999"
+        "&c1=1&f1=reason&op1=equals&v1=Test&c2=1.0&f2=manual&op2=equals&v2=false"
+    )
+
+
+def test_other_parameters_are_ignored():
+    tree = filter_from_querydict(QueryDict("c0=0&f0=reason&v0=Test&sort=-year&page=2&cols=email"))
+    assert querystring_from_filter(tree) == "c0=0&f0=reason&op0=equals&v0=Test"
+
+
+def test_nesting_alternates_and_or_and():
+    where = where_from_filter(filter_from_querydict(QueryDict(TWO_GROUPS)))
+    assert where == {
+        "or": [
+            {
+                "and": [
+                    {"reason": {"in": ["Test", "Duplicate"]}},
+                    {
+                        "or": [
+                            {"year": {"greater_than": 2020}},
+                            {
+                                "and": [
+                                    {"exterior": {"equals": "Red"}},
+                                    {"exterior": {"equals": "Blue"}},
+                                ]
+                            },
+                            {
+                                "and": [
+                                    {"email": {"like": "gmail frank"}},
+                                    {"manual": {"equals": True}},
+                                ]
+                            },
+                        ]
+                    },
+                ]
+            },
+            {"and": [{"createdAt": {"less_than": "2026-01-01T10:00:00.000Z"}}]},
+        ]
+    }
+
+
+def test_where_json_round_trips():
+    tree = filter_from_querydict(QueryDict(TWO_GROUPS))
+    where = where_from_filter(tree)
+    back = filter_from_where(where)
+    assert back.is_valid
+    assert querystring_from_filter(back) == TWO_GROUPS
+    assert where_from_filter(back) == where
+
+
+@pytest.mark.parametrize(
+    ("where", "query"),
+    [
+        ({"reason": {"equals": "Test"}}, "c0=0&f0=reason&op0=equals&v0=Test"),
+        (
+            {"reason": {"equals": "Test"}, "year": {"greater_than": 2020, "less_than": 2024}},
+            "c0=0&f0=reason&op0=equals&v0=Test&c1=0&f1=year&op1=greater_than&v1=2020"
+            "&c2=0&f2=year&op2=less_than&v2=2024",
+        ),
+        (
+            {"or": [{"reason": {"equals": "Test"}}, {"year": {"greater_than": 2020}}]},
+            "c0=0&f0=reason&op0=equals&v0=Test&c1=1&f1=year&op1=greater_than&v1=2020",
+        ),
+        (
+            {"AND": [{"reason": {"in": "Test,Duplicate"}}]},
+            "c0=0&f0=reason&op0=in&v0=Test&v0=Duplicate",
+        ),
+        ({"exterior": {"all": ["Red", "Blue"]}}, "c0=0&f0=exterior&op0=all&v0=Red&v0=Blue"),
+        ({"manual": {"equals": "true"}}, "c0=0&f0=manual&op0=equals&v0=true"),
+        (
+            {"updatedAt": {"greater_than": "2026-03-01T10:30:00.000Z"}},
+            "c0=0&f0=updatedAt&op0=greater_than&v0=2026-03-01T10:30",
+        ),
+        ({}, ""),
+    ],
+)
+def test_pasted_wheres_load_as_filters(where, query):
+    tree = filter_from_where(where)
+    assert tree.is_valid
+    assert querystring_from_filter(tree) == query
+
+
+def test_pasted_where_dates_are_shown_in_the_users_time_zone():
+    tree = filter_from_where({"updatedAt": {"less_than": "2026-07-01T10:00:00.000Z"}}, tz=BERLIN)
+    assert tree.conditions()[0].values == ["2026-07-01T12:00"]
+
+
+def test_pasted_where_is_validated_like_the_form():
+    tree = filter_from_where({"or": [{"and": [{"nope": {"equals": 1}}, {"year": {"like": "x"}}]}]})
+    errors = [c.error for c in tree.conditions()]
+    assert "There is no field “nope”" in errors[0]
+    assert "“like” is not an operator for Year" in errors[1]
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ([1, 2], "must be a JSON object"),
+        ({"or": {"reason": {"equals": "Test"}}}, "“or” must hold a list"),
+        ({"reason": "Test"}, "must map operators to values"),
+        ({"reason": {"equals": {"x": 1}}}, "must be a value or a list"),
+        ({"reason": {"equals": None}}, "exists false"),
+        (
+            {
+                "or": [
+                    {
+                        "and": [
+                            {
+                                "or": [
+                                    {
+                                        "and": [
+                                            {"or": [{"a": {"equals": 1}}, {"b": {"equals": 2}}]},
+                                            {"c": {"equals": 3}},
+                                        ]
+                                    },
+                                    {"d": {"equals": 4}},
+                                ]
+                            },
+                            {"e": {"equals": 5}},
+                        ]
+                    }
+                ]
+            },
+            "deeper than 3 levels",
+        ),
+    ],
+)
+def test_unreadable_wheres_give_one_clear_message(where, message):
+    tree = filter_from_where(where)
+    assert not tree.is_valid
+    assert message in tree.errors[0]
+    assert tree.conditions() == []
+
+
+def test_add_and_remove_actions():
+    tree = filter_from_querydict(QueryDict("c0=0&f0=reason&v0=Test"))
+    tree = filter_apply_action(tree, "add-group:")
+    tree = filter_apply_action(tree, "add-condition:0")
+    tree = filter_apply_action(tree, "add-group:0")
+    assert querystring_from_filter(tree) == ("c0=0&f0=reason&op0=equals&v0=Test&c1=0&c2=0.0&c3=1")
+    tree = filter_apply_action(tree, "remove:0")
+    assert querystring_from_filter(tree) == "c0=0&c1=0.0&c2=1"
+    tree = filter_apply_action(tree, "clear")
+    assert querystring_from_filter(tree) == ""
+
+
+def test_nesting_stops_at_three_levels():
+    tree = filter_from_querydict(QueryDict("c0=0.0.0&f0=reason&v0=Test"))
+    before = querystring_from_filter(tree)
+    assert querystring_from_filter(filter_apply_action(tree, "add-group:0.0.0")) == before
+    assert querystring_from_filter(filter_apply_action(tree, "add-group:0.0")) != before
+
+
+def test_unknown_actions_change_nothing():
+    tree = filter_from_querydict(QueryDict("c0=0&f0=reason&v0=Test"))
+    for action in ("explode", "remove:x", "add-condition:7", "add-group:0.9"):
+        assert querystring_from_filter(filter_apply_action(tree, action)) == (
+            "c0=0&f0=reason&op0=equals&v0=Test"
+        )
+
+
+def test_operator_names_say_what_the_api_does():
+    exterior, reason, email = lead_field("exterior"), lead_field("reason"), lead_field("email")
+    assert operator_label(exterior, "in") == "has any of"
+    assert operator_label(exterior, "not_in") == "has an item outside"
+    assert operator_label(exterior, "equals") == "has"
+    assert operator_label(exterior, "not_equals") == "has an item other than, or is empty"
+    assert operator_label(exterior, "all") == "has all of"
+    assert operator_label(email, "like") == "contains all words"
+    assert operator_label(email, "contains") == "contains text"
+    assert operator_label(email, "not_like") == "is not (ignoring case)"
+    assert operator_label(reason, "not_equals") == "is not (includes empty)"
+    assert operator_label(reason, "not_in") == "is none of (excludes empty)"
+    every_label = {operator_label(f, op) for f in FIELDS for op in f.operators}
+    assert "has none of" not in every_label
+
+
+@pytest.mark.parametrize(
+    ("field", "op", "kind"),
+    [
+        ("reason", "equals", "select"),
+        ("reason", "in", "multiselect"),
+        ("exterior", "equals", "select"),
+        ("exterior", "all", "multiselect"),
+        ("exterior", "not_in", "multiselect"),
+        ("manual", "equals", "yesno"),
+        ("email", "exists", "yesno"),
+        ("year", "greater_than", "number"),
+        ("year", "in", "text"),
+        ("updatedAt", "less_than", "datetime"),
+        ("email", "like", "text"),
+    ],
+)
+def test_value_control_fits_type_and_operator(field, op, kind):
+    assert condition_controls(Condition(field=field, op=op), "0").value_kind == kind
+
+
+def test_operator_picker_lists_only_the_fields_operators():
+    controls = condition_controls(Condition(field="manual"), "0")
+    assert [o.value for o in controls.operators] == ["equals", "not_equals", "exists"]
+
+
+def test_changing_the_field_keeps_what_still_fits():
+    kept = condition_refit(Condition(field="phone", op="like", values=["555"]))
+    assert (kept.op, kept.values) == ("like", ["555"])
+    reset = condition_refit(Condition(field="exterior", op="like", values=["Test"]))
+    assert (reset.op, reset.values) == ("equals", [])
+    narrowed = condition_refit(Condition(field="reason", op="equals", values=["Test", "Duplicate"]))
+    assert narrowed.values == ["Test"]
+
+
+def test_an_empty_filter_shows_one_blank_condition():
+    rows = builder_rows(filter_from_querydict(QueryDict("")))
+    assert [row.kind for row in rows] == ["open", "condition", "close"]
