@@ -49,6 +49,11 @@ from leadsadmin.api.where import CompiledWhere, compile_where, encode_query, iso
 from leadsadmin.schema import FIELDS_BY_NAME
 
 logger = logging.getLogger("leadsadmin.api")
+# httpx logs every request's full URL at INFO, where values included (values may be
+# personal data). Our own line says what is needed; keep httpx's quiet unless the
+# logging configuration asks for it explicitly.
+if logging.getLogger("httpx").level == logging.NOTSET:
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 # A GET URL longer than this goes as POST + X-Payload-HTTP-Method-Override: GET
 # (proxies and Node's 16 KB header limit answer 414/431 well before 8 KB URLs).
@@ -485,7 +490,15 @@ class LeadsClient:
                 if delay is not None:
                     slept += self._pause(delay)
                     continue
-            return status, _json_or_none(response), retry_after
+            body = _json_or_none(response)
+            if body is None and 200 <= status < 300:
+                kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+                raise ProtocolError(
+                    f"The leads API answered {method} {path} with {kind} instead of JSON; "
+                    "is LEADS_API_URL the API's address (ending in /api)?",
+                    status=status,
+                )
+            return status, body, retry_after
         raise AssertionError("unreachable")  # the loop always returns or raises
 
     def _backoff(self, attempt: int) -> float:
@@ -565,7 +578,7 @@ class LeadsClient:
             first = (body.get("errors") or [{}])[0]
             if isinstance(first, dict) and first.get("name") == "QueryError":
                 paths = [
-                    str(item.get("path"))
+                    self._scrub(str(item.get("path")))
                     for item in first.get("data") or []
                     if isinstance(item, dict) and item.get("path")
                 ]

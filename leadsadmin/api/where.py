@@ -151,8 +151,8 @@ def _check_node(node, at: str, problems: list[str]) -> None:
         for operator, operand in value.items():
             if operator not in field.operators:
                 problems.append(
-                    f"{here}: operator '{operator}' is not valid for a {field.type.value} "
-                    f"field (valid: {', '.join(field.operators)})"
+                    f"{here}: operator '{operator}' does not apply to {field.type.value} "
+                    f"fields (valid: {', '.join(field.operators)})"
                 )
                 continue
             _check_operand(field, operator, operand, f"{here}.{operator}", problems)
@@ -198,7 +198,7 @@ def _check_scalar(field, operator: str, value, at: str, problems: list[str]) -> 
         problems.append(f"{at}: {exc}")
         return
     if field.type == FieldType.NUMBER and not _is_number(value):
-        problems.append(f"{at}: {field.name} is a number field; {value!r} is not a number")
+        problems.append(f"{at}: {field.name} is a number field; the value is not a number")
     elif field.type == FieldType.BOOLEAN and not (
         isinstance(value, bool) or value in ("true", "false")
     ):
