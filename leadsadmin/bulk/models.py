@@ -1,0 +1,183 @@
+"""A bulk operation, the leads it pinned at review, and the outcome of each chunk.
+
+The operation is a row before any PATCH is sent, and each chunk's outcome is
+written (chunk row + its leads' outcomes + the operation's counters) in one
+transaction before the next chunk starts: whatever moment a worker dies at, the
+rows say which leads are done, and a resumed run only sends the rest.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from leadsadmin.bulk.changes import Change
+
+
+class BulkOperation(models.Model):
+    class State(models.TextChoices):
+        PINNING = "pinning", "Preparing the review"
+        REVIEWED = "reviewed", "Reviewed, not applied"
+        QUEUED = "queued", "Waiting for the worker"
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        STOPPED = "stopped", "Stopped"
+        CANCELLED = "cancelled", "Cancelled"
+        FAILED = "failed", "Failed"
+
+    # States a worker is (or should be) busy with.
+    ACTIVE_STATES = (State.QUEUED, State.RUNNING)
+    # States after which "Retry failed" may run the leads not done yet.
+    RETRYABLE_STATES = (State.STOPPED, State.FAILED, State.CANCELLED, State.FINISHED)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bulk_operations"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    reason = models.TextField()
+    filter_query = models.TextField(blank=True, help_text="The leads page's query string.")
+    where = models.JSONField(default=dict, blank=True)
+    changes = models.JSONField(help_text="A list of Change.as_json().")
+    bodies = models.JSONField(
+        default=list, help_text="The distinct PATCH bodies; PinnedLead.body_index points here."
+    )
+    total = models.PositiveIntegerField(default=0, help_text="Leads pinned at review.")
+    pinned_since = models.DateTimeField(
+        help_text="When pinning started: leads updated after this are conflicts."
+    )
+    value_counts = models.JSONField(
+        default=dict, help_text="field → [[value, count], ...] among the pinned leads."
+    )
+    sample = models.JSONField(default=list, help_text="A few pinned leads, for the review.")
+    needs_confirmation = models.BooleanField(default=False)
+
+    state = models.CharField(max_length=16, choices=State, default=State.PINNING, db_index=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Each enqueue gets a new token; a run whose token is no longer the
+    # operation's stops writing (a newer run took over after a stall).
+    run_token = models.CharField(max_length=32, blank=True)
+    run_started_at = models.DateTimeField(null=True, blank=True)
+    run_start_done = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    stop_reason = models.TextField(blank=True)
+
+    updated_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    conflict_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Bulk operation {self.pk} ({self.state})"
+
+    def get_absolute_url(self):
+        return reverse("bulk:operation", kwargs={"operation_id": self.pk})
+
+    @property
+    def change_list(self) -> list[Change]:
+        return [Change.from_json(item) for item in self.changes]
+
+    @property
+    def changed_fields(self) -> list[str]:
+        return [item["field"] for item in self.changes]
+
+    @property
+    def done_count(self) -> int:
+        return self.updated_count + self.error_count + self.conflict_count
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in self.ACTIVE_STATES
+
+    @property
+    def is_stalled(self) -> bool:
+        """Active, but no sign of life for longer than a chunk can take: the
+        worker was killed (or none is running)."""
+        if not self.is_active or self.heartbeat_at is None:
+            return False
+        return timezone.now() - self.heartbeat_at > stall_after()
+
+    @property
+    def has_work_left(self) -> bool:
+        return self.done_count < self.total
+
+
+def stall_after() -> timedelta:
+    # A heartbeat is written before and after every request, so two request
+    # timeouts plus slack without one means nobody is working on it.
+    return timedelta(seconds=2 * settings.LEADS_API_TIMEOUT + 15)
+
+
+class BulkChunk(models.Model):
+    """One PATCH request of a run and what the API answered."""
+
+    operation = models.ForeignKey(BulkOperation, on_delete=models.CASCADE, related_name="chunks")
+    number = models.PositiveIntegerField()
+    body_index = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(default=timezone.now)
+    requested = models.PositiveIntegerField()
+    updated = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    conflicts = models.PositiveIntegerField(default=0)
+    status = models.PositiveSmallIntegerField(null=True, blank=True, help_text="HTTP status.")
+    message = models.TextField(blank=True, help_text="The API's message.")
+
+    class Meta:
+        ordering = ["operation", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["operation", "number"], name="bulk_chunk_number")
+        ]
+
+
+class PinnedLead(models.Model):
+    """A lead matched at review, its values then, and what happened to it."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Not sent yet"
+        # In a request whose answer was never recorded (crash, timeout, API down):
+        # it may or may not have been applied; a resumed run finds out.
+        SENT = "sent", "Sent, answer not recorded"
+        UPDATED = "updated", "Updated"
+        ERROR = "error", "Error"
+        CONFLICT = "conflict", "Conflict"
+
+    operation = models.ForeignKey(BulkOperation, on_delete=models.CASCADE, related_name="pinned")
+    lead_id = models.BigIntegerField()
+    updated_at = models.CharField(max_length=40, help_text="updatedAt as the API gave it.")
+    before = models.JSONField(help_text="The changed fields' values at review.")
+    body_index = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=10, choices=Outcome, default=Outcome.PENDING)
+    after = models.JSONField(null=True, blank=True, help_text="As returned by the API.")
+    message = models.TextField(blank=True)
+    chunk = models.ForeignKey(
+        BulkChunk, on_delete=models.SET_NULL, null=True, blank=True, related_name="leads"
+    )
+
+    class Meta:
+        ordering = ["operation", "lead_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["operation", "lead_id"], name="bulk_pinned_lead_once")
+        ]
+        indexes = [
+            models.Index(
+                fields=["operation", "outcome", "body_index", "lead_id"],
+                name="bulk_pinned_next_chunk",
+            )
+        ]
+
+    def __str__(self):
+        return f"Lead {self.lead_id} in bulk operation {self.operation_id}"

@@ -1,0 +1,524 @@
+"""Bulk operations as services: prepare (count + pin), apply, run, cancel, retry.
+
+State transitions are conditional UPDATEs (`filter(state=…).update(…)`), so two
+requests racing for the same transition (a double click, two tabs, a resubmitted
+form) change the row once and only the winner enqueues a run.
+
+A run sends chunks of pinned ids, never the review's `where`: leads that start
+to match after the review are not touched. Every PATCH carries
+`unchanged_since=<when pinning started>`, so a lead changed since the review is
+not overwritten (the API leaves it out of the answer: a conflict) and a chunk the
+API applied just before a crash is not applied twice when the run resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.http import QueryDict
+from django.utils import timezone
+
+from leadsadmin.api import get_client
+from leadsadmin.api.errors import LeadsApiError
+from leadsadmin.bulk.changes import (
+    Change,
+    body_applied,
+    body_for_lead,
+    body_key,
+    value_describe,
+)
+from leadsadmin.bulk.models import BulkChunk, BulkOperation, PinnedLead
+from leadsadmin.leads.filters import FilterInvalid, filter_from_querydict, where_from_filter
+from leadsadmin.schema import lead_field
+
+logger = logging.getLogger(__name__)
+
+State = BulkOperation.State
+Outcome = PinnedLead.Outcome
+
+# Pinning reads pages this large: a 10,000-lead review is 20 requests, not 100.
+PIN_PAGE_SIZE = 500
+PIN_BATCH_SIZE = 1000
+SAMPLE_SIZE = 10
+# Distinct values counted per field for the review; the rest are "other values".
+VALUE_COUNT_LIMIT = 30
+SAMPLE_FIELDS = ("firstName", "lastName", "email")
+
+
+class OperationRefused(Exception):
+    """The operation cannot go ahead; str() says why, in words for the page."""
+
+
+def where_for_filter_query(filter_query: str) -> dict:
+    """The API where of a leads-page query string ({} = every lead); OperationRefused
+    if the filter has errors: a bulk edit never runs on a filter that could widen."""
+    try:
+        return where_from_filter(filter_from_querydict(QueryDict(filter_query))) or {}
+    except FilterInvalid as exc:
+        raise OperationRefused(f"{exc} Go back to the filter and fix it first.") from None
+
+
+# ---------------------------------------------------------------- prepare (review)
+
+
+def bulk_operation_prepare(
+    *,
+    user,
+    filter_query: str,
+    changes: list[Change],
+    reason: str,
+    client=None,
+) -> BulkOperation:
+    """Counts the matches, refuses too large an operation, and pins every matched
+    lead (id, updatedAt, the changed fields' values) as a BulkOperation ready
+    for review. Memory stays bounded: leads are read page by page and written
+    in batches."""
+    client = client or get_client()
+    where = where_for_filter_query(filter_query)
+    limit = None if user.is_superuser else settings.BULK_MAX_OPERATION_SIZE
+    matched = client.count(where=where or None)
+    if matched == 0:
+        raise OperationRefused("No leads match this filter: there is nothing to change.")
+    _refuse_if_too_large(matched, limit)
+
+    operation = BulkOperation.objects.create(
+        created_by=user,
+        reason=reason,
+        filter_query=filter_query,
+        where=where,
+        changes=[change.as_json() for change in changes],
+        pinned_since=timezone.now(),
+    )
+    try:
+        _pin(operation, changes, client, where, limit)
+    except BaseException:
+        # Nothing was sent; a half-pinned review must not be applied.
+        operation.delete()
+        raise
+    return operation
+
+
+def _refuse_if_too_large(count: int, limit: int | None) -> None:
+    if limit is not None and count > limit:
+        raise OperationRefused(
+            f"{count:,} leads match, more than the {limit:,} one bulk operation may change. "
+            "Narrow the filter (only a superuser may go above the limit)."
+        )
+
+
+def _pin(operation, changes, client, where, limit) -> None:
+    fields = [change.field for change in changes]
+    counters = {name: Counter() for name in fields}
+    bodies: dict[str, int] = {}
+    batch, total = [], 0
+    select = ["id", "updatedAt", *fields]
+    for lead in client.iter_leads(where=where or None, page_size=PIN_PAGE_SIZE, select=select):
+        before = {name: lead.get(name) for name in fields}
+        key = body_key(body_for_lead(changes, before))
+        index = bodies.setdefault(key, len(bodies))
+        batch.append(
+            PinnedLead(
+                operation=operation,
+                lead_id=lead["id"],
+                updated_at=lead.get("updatedAt") or "",
+                before=before,
+                body_index=index,
+            )
+        )
+        for name in fields:
+            _count_value(counters[name], name, before[name])
+        total += 1
+        _refuse_if_too_large(total, limit)
+        if len(batch) >= PIN_BATCH_SIZE:
+            PinnedLead.objects.bulk_create(batch, ignore_conflicts=True)
+            batch = []
+    if batch:
+        PinnedLead.objects.bulk_create(batch, ignore_conflicts=True)
+    if total == 0:
+        raise OperationRefused("No leads match this filter any more: there is nothing to change.")
+    operation.total = PinnedLead.objects.filter(operation=operation).count()
+    operation.bodies = [json.loads(key) for key in bodies]
+    operation.value_counts = {name: _counts_for_review(counters[name]) for name in fields}
+    operation.sample = _sample(operation, client, fields)
+    operation.needs_confirmation = not where or operation.total > settings.BULK_CONFIRM_THRESHOLD
+    operation.state = State.REVIEWED
+    operation.save()
+
+
+def _count_value(counter: Counter, name: str, value) -> None:
+    """Counts one lead's value; list fields count each item (and empty lists)."""
+    if lead_field(name).is_list:
+        keys = [value_describe(item) for item in value] if value else ["(no items)"]
+    else:
+        keys = [value_describe(value)]
+    for key in keys:
+        if key in counter or len(counter) < VALUE_COUNT_LIMIT:
+            counter[key] += 1
+        else:
+            counter["(other values)"] += 1
+
+
+def _counts_for_review(counter: Counter) -> list[list]:
+    other = counter.pop("(other values)", 0)
+    counts = [[value, count] for value, count in counter.most_common()]
+    if other:
+        counts.append(["(other values)", other])
+    return counts
+
+
+def _sample(operation, client, fields) -> list[dict]:
+    ids = list(
+        PinnedLead.objects.filter(operation=operation)
+        .order_by("lead_id")
+        .values_list("lead_id", flat=True)[:SAMPLE_SIZE]
+    )
+    select = ["id", *SAMPLE_FIELDS, *fields]
+    result = client.find(where={"id": {"in": ids}}, limit=len(ids), select=select, sort="id")
+    return [{name: doc.get(name) for name in select} for doc in result.docs]
+
+
+# ---------------------------------------------------------------- apply
+
+
+def confirmation_matches(operation: BulkOperation, typed: str) -> bool:
+    """Whether `typed` is the number of leads; "1,240" and "1240" both count."""
+    digits = (typed or "").strip().replace(",", "").replace(" ", "").replace("\u202f", "")
+    return digits == str(operation.total)
+
+
+def bulk_operation_apply(*, operation: BulkOperation, user, confirmation: str = "") -> bool:
+    """Moves a reviewed operation to the queue and enqueues its run, once.
+    Returns False when it had already been applied (the second click)."""
+    if operation.needs_confirmation and not confirmation_matches(operation, confirmation):
+        raise OperationRefused(
+            f"Type {operation.total} to confirm that you mean to update {operation.total:,} leads."
+        )
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    with transaction.atomic():
+        moved = BulkOperation.objects.filter(pk=operation.pk, state=State.REVIEWED).update(
+            state=State.QUEUED, applied_by=user, applied_at=now, run_token=token, heartbeat_at=now
+        )
+        if moved:
+            _enqueue_on_commit(operation.pk, token)
+    return bool(moved)
+
+
+def _enqueue_on_commit(operation_id: int, token: str) -> None:
+    from leadsadmin.bulk.tasks import bulk_operation_task
+
+    transaction.on_commit(lambda: bulk_operation_task.enqueue(operation_id, token))
+
+
+# ---------------------------------------------------------------- cancel / retry
+
+
+def bulk_operation_cancel(*, operation: BulkOperation) -> bool:
+    """Stops the operation after the chunk in flight. Returns False if it was
+    no longer running or queued."""
+    now = timezone.now()
+    # Not picked up yet (or its worker is gone): nothing is in flight, stop now.
+    stop_now = Q(state=State.QUEUED) | Q(state=State.RUNNING, heartbeat_at__lt=now - _stall())
+    stopped = (
+        BulkOperation.objects.filter(pk=operation.pk)
+        .filter(stop_now)
+        .update(
+            state=State.CANCELLED,
+            cancel_requested=True,
+            finished_at=now,
+            stop_reason="Cancelled before the next chunk was sent.",
+        )
+    )
+    if stopped:
+        return True
+    return bool(
+        BulkOperation.objects.filter(pk=operation.pk, state=State.RUNNING).update(
+            cancel_requested=True
+        )
+    )
+
+
+def bulk_operation_retry(*, operation: BulkOperation, include_errors: bool = False) -> bool:
+    """Runs the leads not done yet again (and the errored ones if asked); also
+    resumes an operation whose worker died. Returns False if there is nothing
+    to retry or another request already did."""
+    operation.refresh_from_db()
+    if not (operation.state in BulkOperation.RETRYABLE_STATES or operation.is_stalled):
+        return False
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    with transaction.atomic():
+        current = (
+            BulkOperation.objects.select_for_update()
+            .filter(pk=operation.pk, state=operation.state, run_token=operation.run_token)
+            .first()
+        )
+        if current is None:
+            return False
+        reopened = 0
+        if include_errors:
+            reopened = PinnedLead.objects.filter(operation=current, outcome=Outcome.ERROR).update(
+                outcome=Outcome.PENDING, message="", after=None
+            )
+        left = PinnedLead.objects.filter(
+            operation=current, outcome__in=(Outcome.PENDING, Outcome.SENT)
+        ).exists()
+        if not left:
+            return False
+        BulkOperation.objects.filter(pk=current.pk).update(
+            state=State.QUEUED,
+            run_token=token,
+            heartbeat_at=now,
+            cancel_requested=False,
+            stop_reason="",
+            finished_at=None,
+            error_count=F("error_count") - reopened,
+        )
+        _enqueue_on_commit(current.pk, token)
+    return True
+
+
+def bulk_operations_resume_stalled() -> list[int]:
+    """Re-enqueues every operation whose worker died (for `manage.py bulk_resume`
+    at worker start)."""
+    resumed = []
+    stalled = BulkOperation.objects.filter(
+        state__in=BulkOperation.ACTIVE_STATES, heartbeat_at__lt=timezone.now() - _stall()
+    )
+    for operation in stalled:
+        if bulk_operation_retry(operation=operation):
+            resumed.append(operation.pk)
+    return resumed
+
+
+def _stall():
+    from leadsadmin.bulk.models import stall_after
+
+    return stall_after()
+
+
+# ---------------------------------------------------------------- run (the worker)
+
+
+def bulk_operation_run(operation_id: int, run_token: str, *, client=None) -> str:
+    """Sends the operation's pending leads chunk by chunk and records each
+    chunk's outcome before the next. Returns the state it ended in."""
+    now = timezone.now()
+    claimed = BulkOperation.objects.filter(
+        pk=operation_id, run_token=run_token, state=State.QUEUED
+    ).update(
+        state=State.RUNNING,
+        run_started_at=now,
+        run_start_done=F("updated_count") + F("error_count") + F("conflict_count"),
+        heartbeat_at=now,
+    )
+    if not claimed:
+        # Applied twice, cancelled while queued, or superseded by a resume.
+        return BulkOperation.objects.get(pk=operation_id).state
+    BulkOperation.objects.filter(pk=operation_id, started_at__isnull=True).update(started_at=now)
+    operation = BulkOperation.objects.get(pk=operation_id)
+    client = client or get_client()
+    chunk_size = max(1, settings.BULK_CHUNK_SIZE)
+    try:
+        while True:
+            operation.refresh_from_db(fields=["run_token", "cancel_requested", "state"])
+            if operation.run_token != run_token or operation.state != State.RUNNING:
+                return operation.state
+            if operation.cancel_requested:
+                return _finish(operation, run_token, State.CANCELLED, "Cancelled by a user.")
+            leads = _next_chunk(operation, chunk_size)
+            if not leads:
+                return _finish(operation, run_token, State.FINISHED, "")
+            try:
+                if not _send_chunk(operation, run_token, leads, client):
+                    return BulkOperation.objects.get(pk=operation_id).state
+            except LeadsApiError as exc:
+                return _finish(operation, run_token, State.STOPPED, _stop_reason(exc))
+    except Exception as exc:
+        logger.exception("bulk operation %s failed", operation_id)
+        _finish(
+            operation,
+            run_token,
+            State.FAILED,
+            f"The job stopped on an unexpected error ({type(exc).__name__}). "
+            "The chunks already applied are recorded; Retry failed runs the rest.",
+        )
+        raise
+
+
+def _stop_reason(exc: LeadsApiError) -> str:
+    return (
+        f"Stopped: {exc} The chunks already applied are recorded; "
+        "Retry failed runs the rest once the API is reachable."
+    )
+
+
+def _next_chunk(operation: BulkOperation, chunk_size: int) -> list[PinnedLead]:
+    """The next leads to send, all with the same body: leads left "sent" by an
+    interrupted run first, then pending ones, in body and id order."""
+    for outcome in (Outcome.SENT, Outcome.PENDING):
+        first = (
+            PinnedLead.objects.filter(operation=operation, outcome=outcome)
+            .order_by("body_index", "lead_id")
+            .values_list("body_index", flat=True)
+            .first()
+        )
+        if first is not None:
+            return list(
+                PinnedLead.objects.filter(
+                    operation=operation, outcome=outcome, body_index=first
+                ).order_by("lead_id")[:chunk_size]
+            )
+    return []
+
+
+def _send_chunk(operation: BulkOperation, run_token: str, leads: list[PinnedLead], client) -> bool:
+    """PATCHes one chunk and records its outcome. False if another run took over."""
+    body = operation.bodies[leads[0].body_index]
+    in_doubt = {lead.lead_id for lead in leads if lead.outcome == Outcome.SENT}
+    started = timezone.now()
+    with transaction.atomic():
+        if not _still_ours(operation, run_token, heartbeat=started):
+            return False
+        PinnedLead.objects.filter(pk__in=[lead.pk for lead in leads]).update(outcome=Outcome.SENT)
+    ids = [lead.lead_id for lead in leads]
+    # One request, unless the client has to split a URL that would be too long.
+    result = _merged(
+        client.update_ids(ids, body, unchanged_since=operation.pinned_since, chunk_size=len(ids))
+    )
+    current = _current_values(client, result.conflicts, body) if result.conflicts else {}
+    return _record_chunk(operation, run_token, leads, body, result, current, in_doubt, started)
+
+
+@dataclass(frozen=True)
+class _ChunkAnswer:
+    docs: list
+    errors: list
+    conflicts: list
+    message: str
+    status: int | None
+
+
+def _merged(results) -> _ChunkAnswer:
+    docs, errors, conflicts, messages, status = [], [], [], [], None
+    for result in results:
+        docs += result.docs
+        errors += result.errors
+        conflicts += result.conflicts
+        messages.append(result.message)
+        status = result.status if status in (None, 200) else status
+    return _ChunkAnswer(docs, errors, conflicts, " ".join(m for m in messages if m), status)
+
+
+def _current_values(client, ids: Iterable, body: dict) -> dict:
+    """The conflicting leads as they are now, to show what changed them (and to
+    recognise our own earlier, unrecorded update)."""
+    ids = list(ids)
+    try:
+        found = client.find(
+            where={"id": {"in": ids}}, limit=len(ids), select=["id", "updatedAt", *body]
+        )
+    except LeadsApiError:
+        return {}
+    return {doc["id"]: doc for doc in found.docs}
+
+
+def _record_chunk(operation, run_token, leads, body, result, current, in_doubt, started) -> bool:
+    fields = list(body)
+    by_id = {lead.lead_id: lead for lead in leads}
+    updated = errors = conflicts = 0
+    for doc in result.docs:
+        lead = by_id.get(_lead_id(doc.get("id")))
+        if lead is not None:
+            lead.outcome, lead.message = Outcome.UPDATED, ""
+            lead.after = {name: doc.get(name) for name in fields}
+            updated += 1
+    for error in result.errors:
+        lead = by_id.get(_lead_id(error.id))
+        if lead is not None:
+            lead.outcome, lead.message, lead.after = Outcome.ERROR, error.message, None
+            errors += 1
+    for conflict_id in result.conflicts:
+        lead = by_id.get(_lead_id(conflict_id))
+        if lead is None:
+            continue
+        now = current.get(lead.lead_id)
+        if lead.lead_id in in_doubt and now is not None and body_applied(body, now):
+            lead.outcome = Outcome.UPDATED
+            lead.message = "Applied by an earlier, interrupted run."
+            lead.after = {name: now.get(name) for name in fields}
+            updated += 1
+        else:
+            lead.outcome = Outcome.CONFLICT
+            lead.after = {name: now.get(name) for name in fields} if now else None
+            lead.message = _conflict_message(lead, now)
+            conflicts += 1
+    with transaction.atomic():
+        if not _still_ours(operation, run_token, heartbeat=timezone.now()):
+            return False
+        number = BulkChunk.objects.filter(operation=operation).count() + 1
+        chunk = BulkChunk.objects.create(
+            operation=operation,
+            number=number,
+            body_index=leads[0].body_index,
+            started_at=started,
+            requested=len(leads),
+            updated=updated,
+            errors=errors,
+            conflicts=conflicts,
+            status=result.status,
+            message=result.message or "",
+        )
+        recorded = [lead for lead in leads if lead.outcome != Outcome.SENT]
+        for lead in recorded:
+            lead.chunk = chunk
+        PinnedLead.objects.bulk_update(recorded, ["outcome", "message", "after", "chunk"])
+        BulkOperation.objects.filter(pk=operation.pk).update(
+            updated_count=F("updated_count") + updated,
+            error_count=F("error_count") + errors,
+            conflict_count=F("conflict_count") + conflicts,
+        )
+    return True
+
+
+def _conflict_message(lead: PinnedLead, now: dict | None) -> str:
+    if now is None:
+        return "Changed or removed since the review; not overwritten."
+    return (
+        f"Changed since the review (updatedAt {lead.updated_at} → {now.get('updatedAt')}); "
+        "not overwritten."
+    )
+
+
+def _lead_id(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def _still_ours(operation, run_token, *, heartbeat) -> bool:
+    """Locks the operation row; True (and a fresh heartbeat) if this run still owns it."""
+    locked = (
+        BulkOperation.objects.select_for_update()
+        .filter(pk=operation.pk, run_token=run_token, state=State.RUNNING)
+        .exists()
+    )
+    if locked:
+        BulkOperation.objects.filter(pk=operation.pk).update(heartbeat_at=heartbeat)
+    return locked
+
+
+def _finish(operation, run_token, state, reason) -> str:
+    BulkOperation.objects.filter(pk=operation.pk, run_token=run_token).update(
+        state=state, finished_at=timezone.now(), stop_reason=reason, cancel_requested=False
+    )
+    return state

@@ -1,0 +1,220 @@
+"""Reads for the bulk pages and the audit: review lines, progress, outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Count, Min
+from django.utils import timezone
+
+from leadsadmin.bulk.changes import Change, body_for_lead, change_describe, value_describe
+from leadsadmin.bulk.models import BulkChunk, BulkOperation, PinnedLead
+from leadsadmin.schema import lead_field
+
+State = BulkOperation.State
+Outcome = PinnedLead.Outcome
+
+
+@dataclass(frozen=True)
+class ReviewLine:
+    label: str
+    name: str
+    current: str  # "Qualified Lead 180, On Hold 60"
+    new: str  # "Lost"
+
+
+def review_lines(operation: BulkOperation) -> list[ReviewLine]:
+    lines = []
+    for change in operation.change_list:
+        counts = operation.value_counts.get(change.field, [])
+        current = ", ".join(f"{value} {count:,}" for value, count in counts)
+        lines.append(
+            ReviewLine(
+                label=lead_field(change.field).label,
+                name=change.field,
+                current=current or "(none)",
+                new=change_describe(change),
+            )
+        )
+    return lines
+
+
+def changes_summary(operation: BulkOperation) -> str:
+    """ "Process status → Lost; Exterior color → add Red" """
+    return "; ".join(
+        f"{lead_field(change.field).label} → {change_describe(change)}"
+        for change in operation.change_list
+    )
+
+
+@dataclass(frozen=True)
+class SampleRow:
+    id: int
+    name: str
+    email: str
+    values: list[tuple[str, str]]  # (before, after) per changed field
+
+
+def sample_rows(operation: BulkOperation) -> list[SampleRow]:
+    changes = operation.change_list
+    rows = []
+    for lead in operation.sample:
+        after = body_for_lead(changes, lead)
+        rows.append(
+            SampleRow(
+                id=lead["id"],
+                name=" ".join(p for p in (lead.get("firstName"), lead.get("lastName")) if p),
+                email=lead.get("email") or "",
+                values=[
+                    (value_describe(lead.get(c.field)), value_describe(after[c.field]))
+                    for c in changes
+                ],
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+    updated: int
+    errors: int
+    conflicts: int
+    time_left: str
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 100
+
+
+def operation_progress(operation: BulkOperation) -> Progress:
+    return Progress(
+        done=operation.done_count,
+        total=operation.total,
+        updated=operation.updated_count,
+        errors=operation.error_count,
+        conflicts=operation.conflict_count,
+        time_left=_time_left(operation),
+    )
+
+
+def _time_left(operation: BulkOperation) -> str:
+    if not operation.is_active:
+        return ""
+    if operation.state == State.QUEUED or operation.run_started_at is None:
+        return "waiting for the worker"
+    done_in_run = operation.done_count - operation.run_start_done
+    elapsed = (timezone.now() - operation.run_started_at).total_seconds()
+    if done_in_run <= 0 or elapsed <= 0:
+        return "estimating…"
+    seconds = (operation.total - operation.done_count) * elapsed / done_in_run
+    return "about " + duration_words(timedelta(seconds=seconds))
+
+
+def duration_words(duration: timedelta) -> str:
+    seconds = max(1, round(duration.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+def operation_outcome(operation: BulkOperation) -> str:
+    """One line for the audit list and the page's summary."""
+    if operation.state == State.REVIEWED:
+        return "Reviewed, not applied"
+    if operation.state == State.PINNING:
+        return "Preparing the review"
+    summary = f"Updated {operation.updated_count:,} of {operation.total:,} leads"
+    problems = []
+    if operation.error_count:
+        problems.append(f"{operation.error_count:,} errors")
+    if operation.conflict_count:
+        problems.append(f"{operation.conflict_count:,} conflicts")
+    left = operation.total - operation.done_count
+    if left and not operation.is_active:
+        problems.append(f"{left:,} not sent")
+    if problems:
+        summary += " (" + ", ".join(problems) + ")"
+    return f"{operation.get_state_display()}: {summary}"
+
+
+def can_retry(operation: BulkOperation) -> bool:
+    """Whether "Retry failed" has something to run: leads not done yet, leads that
+    errored (retried on request), or an operation whose worker died."""
+    if operation.is_stalled:
+        return True
+    if operation.state not in BulkOperation.RETRYABLE_STATES:
+        return False
+    return operation.has_work_left or operation.error_count > 0
+
+
+def is_partial_failure(operation: BulkOperation) -> bool:
+    return not operation.is_active and operation.updated_count < operation.total
+
+
+def api_messages(operation: BulkOperation) -> list[tuple[str, int]]:
+    """The API's messages, each with how many chunks answered it, in first-seen order."""
+    rows = (
+        BulkChunk.objects.filter(operation=operation)
+        .exclude(message="")
+        .values("message")
+        .annotate(chunks=Count("id"), first=Min("number"))
+        .order_by("first")
+    )
+    return [(row["message"], row["chunks"]) for row in rows]
+
+
+@dataclass(frozen=True)
+class LeadOutcomeRow:
+    id: int
+    values: list[tuple[str, str]]  # (before, after) per changed field
+    message: str
+
+
+def outcome_rows(operation: BulkOperation, outcome: str, limit: int, offset: int = 0):
+    changes: list[Change] = operation.change_list
+    leads = PinnedLead.objects.filter(operation=operation, outcome=outcome).order_by("lead_id")[
+        offset : offset + limit
+    ]
+    rows = []
+    for lead in leads:
+        after = lead.after or {}
+        rows.append(
+            LeadOutcomeRow(
+                id=lead.lead_id,
+                values=[
+                    (
+                        value_describe(lead.before.get(c.field)),
+                        value_describe(after.get(c.field)) if c.field in after else "",
+                    )
+                    for c in changes
+                ],
+                message=lead.message,
+            )
+        )
+    return rows
+
+
+def problem_rows_for_csv(operation: BulkOperation):
+    """(lead id, outcome, message) for every errored or conflicting lead, streamed."""
+    leads = (
+        PinnedLead.objects.filter(
+            operation=operation, outcome__in=(Outcome.ERROR, Outcome.CONFLICT)
+        )
+        .order_by("lead_id")
+        .values_list("lead_id", "outcome", "message")
+    )
+    for lead_id, outcome, message in leads.iterator(chunk_size=1000):
+        yield lead_id, Outcome(outcome).label, message
+
+
+def audit_operations():
+    return BulkOperation.objects.exclude(state=State.PINNING).select_related(
+        "created_by", "applied_by"
+    )

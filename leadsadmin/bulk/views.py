@@ -1,0 +1,223 @@
+import csv
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from leadsadmin.api import get_client
+from leadsadmin.api.errors import LeadsApiError
+from leadsadmin.bulk import selectors
+from leadsadmin.bulk.forms import ChangeForm
+from leadsadmin.bulk.models import BulkOperation, PinnedLead
+from leadsadmin.bulk.operations import (
+    OperationRefused,
+    bulk_operation_apply,
+    bulk_operation_cancel,
+    bulk_operation_prepare,
+    bulk_operation_retry,
+    where_for_filter_query,
+)
+from leadsadmin.core.roles import BULK_EDIT_LEADS, VIEW_AUDIT
+
+State = BulkOperation.State
+Outcome = PinnedLead.Outcome
+RESULTS_PER_PAGE = 100
+PROBLEMS_SHOWN = 200
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(BULK_EDIT_LEADS, raise_exception=True)
+def bulk_new(request):
+    """Choose changes. The filter is this URL's query string, kept on every POST."""
+    filter_query = request.META.get("QUERY_STRING", "")
+    form = ChangeForm.from_data(request.POST) if request.method == "POST" else ChangeForm()
+    action = request.POST.get("action", "review")
+    if request.method == "POST" and "remove_field" in request.POST:
+        form.remove_field(request.POST["remove_field"])
+    elif request.method == "POST" and action == "add_field":
+        form.add_field(request.POST.get("add_field", ""))
+    elif request.method == "POST" and form.is_valid():
+        try:
+            operation = bulk_operation_prepare(
+                user=request.user,
+                filter_query=filter_query,
+                changes=form.changes,
+                reason=form.reason,
+            )
+        except (OperationRefused, LeadsApiError) as exc:
+            form.form_error = str(exc)
+        else:
+            return redirect("bulk:review", operation_id=operation.pk)
+    context = {
+        "form": form,
+        "choices": form.field_choices(),
+        "filter_query": filter_query,
+        **_match_count(filter_query),
+    }
+    return render(request, "bulk/new.html", context)
+
+
+def _match_count(filter_query: str) -> dict:
+    try:
+        where = where_for_filter_query(filter_query)
+        return {"match_count": get_client().count(where=where or None), "every_lead": not where}
+    except (OperationRefused, LeadsApiError) as exc:
+        return {"match_error": str(exc)}
+
+
+@require_POST
+@permission_required(BULK_EDIT_LEADS, raise_exception=True)
+def bulk_field_row(request):
+    """htmx: the row for the field picked in "Add field to change", appended to the
+    list; the picker is swapped out of band without that field."""
+    form = ChangeForm.from_data(request.POST)
+    row = form.add_field(request.POST.get("add_field", ""))
+    if row is None:
+        return HttpResponse(status=204)
+    context = {"row": row, "choices": form.field_choices(), "oob": True}
+    return render(request, "bulk/new.html#field_row_added", context)
+
+
+@require_GET
+@permission_required(BULK_EDIT_LEADS, raise_exception=True)
+def bulk_review(request, operation_id):
+    operation = get_object_or_404(BulkOperation, pk=operation_id)
+    if operation.state != State.REVIEWED:
+        return redirect(operation)
+    return render(request, "bulk/review.html", _review_context(request, operation))
+
+
+def _review_context(request, operation, confirmation_error=""):
+    return {
+        "operation": operation,
+        "total_text": f"{operation.total:,}",
+        "lines": selectors.review_lines(operation),
+        "sample": selectors.sample_rows(operation),
+        "every_lead": not operation.where,
+        "over_limit": operation.total > _max_size(),
+        "max_size": _max_size(),
+        "confirmation_error": confirmation_error,
+    }
+
+
+def _max_size():
+    return settings.BULK_MAX_OPERATION_SIZE
+
+
+@require_POST
+@permission_required(BULK_EDIT_LEADS, raise_exception=True)
+def bulk_apply(request, operation_id):
+    operation = get_object_or_404(BulkOperation, pk=operation_id)
+    if operation.state == State.REVIEWED:
+        try:
+            bulk_operation_apply(
+                operation=operation,
+                user=request.user,
+                confirmation=request.POST.get("confirmation", ""),
+            )
+        except OperationRefused as exc:
+            context = _review_context(request, operation, confirmation_error=str(exc))
+            return render(request, "bulk/review.html", context, status=400)
+    # Applied now or by an earlier click: either way the operation's page shows it.
+    return redirect(operation)
+
+
+@require_http_methods(["GET"])
+def bulk_operation(request, operation_id):
+    """The operation's permanent page; htmx polls its status fragment."""
+    can_manage = request.user.has_perm(BULK_EDIT_LEADS)
+    if not (can_manage or request.user.has_perm(VIEW_AUDIT)):
+        raise PermissionDenied("Only team leads and auditors can open bulk operations.")
+    operation = get_object_or_404(
+        BulkOperation.objects.select_related("created_by", "applied_by"), pk=operation_id
+    )
+    context = {
+        "operation": operation,
+        "can_manage": can_manage,
+        "can_cancel": can_manage and operation.is_active,
+        "can_retry": can_manage and selectors.can_retry(operation),
+        "summary_line": f"Updated {operation.updated_count:,} of {operation.total:,} leads",
+        "progress": selectors.operation_progress(operation),
+        "outcome": selectors.operation_outcome(operation),
+        "partial_failure": selectors.is_partial_failure(operation),
+        "changes_summary": selectors.changes_summary(operation),
+        "show_results": not operation.is_active
+        and operation.state not in (State.PINNING, State.REVIEWED),
+    }
+    if context["show_results"]:
+        context.update(_results(request, operation))
+    if request.htmx:
+        return render(request, "bulk/operation.html#status", context)
+    return render(request, "bulk/operation.html", context)
+
+
+def _results(request, operation):
+    updated = Paginator(range(operation.updated_count), RESULTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    offset = updated.start_index() - 1 if operation.updated_count else 0
+    return {
+        "api_messages": selectors.api_messages(operation),
+        "updated_page": updated,
+        "updated_rows": selectors.outcome_rows(
+            operation, Outcome.UPDATED, RESULTS_PER_PAGE, offset
+        ),
+        "error_rows": selectors.outcome_rows(operation, Outcome.ERROR, PROBLEMS_SHOWN),
+        "conflict_rows": selectors.outcome_rows(operation, Outcome.CONFLICT, PROBLEMS_SHOWN),
+        "problems_shown": PROBLEMS_SHOWN,
+        "field_labels": [c.lead_field.label for c in operation.change_list],
+    }
+
+
+@require_POST
+@permission_required(BULK_EDIT_LEADS, raise_exception=True)
+def bulk_cancel(request, operation_id):
+    operation = get_object_or_404(BulkOperation, pk=operation_id)
+    if bulk_operation_cancel(operation=operation):
+        messages.info(request, "Cancelling: the job stops after the chunk it is sending.")
+    else:
+        messages.warning(request, "The operation was no longer running.")
+    return redirect(operation)
+
+
+@require_POST
+@permission_required(BULK_EDIT_LEADS, raise_exception=True)
+def bulk_retry(request, operation_id):
+    operation = get_object_or_404(BulkOperation, pk=operation_id)
+    include_errors = request.POST.get("include_errors") == "1"
+    if bulk_operation_retry(operation=operation, include_errors=include_errors):
+        messages.info(request, "Retrying the leads that were not updated.")
+    else:
+        messages.warning(request, "There is nothing to retry.")
+    return redirect(operation)
+
+
+@require_GET
+def bulk_errors_csv(request, operation_id):
+    if not (request.user.has_perm(BULK_EDIT_LEADS) or request.user.has_perm(VIEW_AUDIT)):
+        raise PermissionDenied("Only team leads and auditors can open bulk operations.")
+    operation = get_object_or_404(BulkOperation, pk=operation_id)
+    response = StreamingHttpResponse(
+        _csv_lines(("Lead ID", "Outcome", "Message"), selectors.problem_rows_for_csv(operation)),
+        content_type="text/csv; charset=utf-8",
+    )
+    filename = f"bulk-operation-{operation.pk}-errors.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_lines(header, rows):
+    writer = csv.writer(_Echo())
+    yield writer.writerow(header)
+    for row in rows:
+        yield writer.writerow(row)
