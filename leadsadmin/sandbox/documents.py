@@ -1,0 +1,228 @@
+"""Leads as Payload documents: reading rows out as JSON, and turning a PATCH body
+into column values the way Payload coerces and validates them."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from leadsadmin.schema import FIELDS, FieldType, LeadField
+
+from .where import element_text, js_parse_float, js_string
+
+COLLECTION = "leads"
+
+# Payload writes a document's fields in its config order: single selects, text,
+# number, checkbox, multi-value selects, relation lists (the reference server's
+# config), with the timestamps last. Validation messages list fields in this order too.
+_TYPE_ORDER = (
+    FieldType.ENUM,
+    FieldType.TEXT,
+    FieldType.NUMBER,
+    FieldType.RELATION,
+    FieldType.BOOLEAN,
+    FieldType.ENUM_LIST,
+    FieldType.RELATION_LIST,
+)
+DATA_FIELDS: tuple[LeadField, ...] = tuple(
+    f for type_ in _TYPE_ORDER for f in FIELDS if f.type == type_ and f.name != "id"
+)
+TIMESTAMP_FIELDS: tuple[LeadField, ...] = tuple(
+    f for f in FIELDS if f.name in ("updatedAt", "createdAt")
+)
+_BY_NAME = {f.name: f for f in FIELDS}
+DOC_FIELDS: tuple[LeadField, ...] = (_BY_NAME["id"], *DATA_FIELDS, *TIMESTAMP_FIELDS)
+LIST_FIELDS: tuple[LeadField, ...] = tuple(f for f in DATA_FIELDS if f.is_list)
+
+
+def payload_datetime(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
+        f"{value.microsecond // 1000:03d}Z"
+    )
+
+
+def now_ms() -> datetime:
+    """Now, to the millisecond: Payload's timestamps have no finer precision, and a
+    client that compares a timestamp it read must find the same value stored."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def json_number(value):
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def output_value(field: LeadField, value):
+    if field.type in (FieldType.NUMBER, FieldType.RELATION) or field.name == "id":
+        return json_number(value)
+    if field.type == FieldType.DATETIME:
+        return payload_datetime(value) if value is not None else None
+    if field.type == FieldType.ENUM_LIST:
+        return list(value or [])
+    return value
+
+
+def selected_fields(select) -> tuple[LeadField, ...]:
+    """The fields a `select` asks for: include mode (only the truthy ones) unless
+    some field is set to false (exclude mode); `id` always."""
+    if not isinstance(select, dict) or not select:
+        return DOC_FIELDS
+    if any(value is False for value in select.values()):
+        return tuple(f for f in DOC_FIELDS if f.name == "id" or select.get(f.name) is not False)
+    return tuple(f for f in DOC_FIELDS if f.name == "id" or _truthy(select.get(f.name)))
+
+
+def _truthy(value) -> bool:
+    return bool(value) and value != "0" if isinstance(value, str) else bool(value)
+
+
+def lead_doc(row: dict, fields: tuple[LeadField, ...] = DOC_FIELDS) -> dict:
+    """The document for a row from `Lead.objects.values(...)`."""
+    return {f.name: output_value(f, row[f.name]) for f in fields}
+
+
+# --- writing ----------------------------------------------------------------
+
+
+@dataclass
+class FieldError:
+    field: LeadField
+    message: str
+
+    def as_dict(self) -> dict:
+        return {
+            "label": self.field.payload_label,
+            "message": self.message,
+            "path": self.field.name,
+        }
+
+
+@dataclass
+class Changes:
+    """A PATCH body turned into column values, plus the errors of the body itself."""
+
+    values: dict = field(default_factory=dict)
+    errors: dict[str, FieldError] = field(default_factory=dict)
+
+
+INVALID_SELECTION = "This field has an invalid selection."
+TRUE_OR_FALSE = "This field can only be equal to true or false."
+ENTER_NUMBER = "Please enter a valid number."
+
+
+def changes_from_body(body: dict) -> Changes:
+    """Coerces each known field of the body like Payload's beforeValidate hooks and
+    validates it like Payload's field validations. Unknown keys, `id` and the
+    timestamps are ignored."""
+    changes = Changes()
+    for f in DATA_FIELDS:
+        if f.name not in body:
+            continue
+        value, error = _coerce_for_storage(f, body[f.name])
+        if error:
+            changes.errors[f.name] = FieldError(f, error)
+        else:
+            changes.values[f.name] = value
+    return changes
+
+
+def _coerce_for_storage(f: LeadField, value) -> tuple[object, str | None]:
+    match f.type:
+        case FieldType.TEXT:
+            if value is None or isinstance(value, str):
+                return value, None
+            if isinstance(value, (dict, list)):
+                return json.dumps(value, separators=(",", ":")), None
+            return js_string(value), None
+        case FieldType.NUMBER | FieldType.RELATION:
+            if isinstance(value, str):
+                text = value.strip()
+                number = None if not text else js_parse_float(text)
+                return (None if number is None or math.isnan(number) else number), None
+            if value is None:
+                return None, None
+            if isinstance(value, bool):
+                return float(value), None
+            if isinstance(value, (int, float)):
+                return float(value), None
+            return None, ENTER_NUMBER
+        case FieldType.BOOLEAN:
+            if value in ("true", "false"):
+                return value == "true", None
+            if value == "":
+                return False, None
+            if value is None or isinstance(value, bool):
+                return value, None
+            if not value:  # 0 and other falsy values pass Payload's check
+                return False, None
+            return None, TRUE_OR_FALSE
+        case FieldType.ENUM:
+            if value is None:
+                return None, None
+            if isinstance(value, list):
+                return None, INVALID_SELECTION
+            if isinstance(value, str):
+                return (value, None) if value in f.options else (None, INVALID_SELECTION)
+            return js_string(value), None
+        case FieldType.ENUM_LIST:
+            error = enum_list_error(f, value)
+            if error:
+                return None, error
+            # Payload stores only arrays: a bare string (even a valid option) or
+            # null becomes an empty list.
+            return (list(value) if isinstance(value, list) else []), None
+        case FieldType.RELATION_LIST:
+            return value, None
+    return value, None
+
+
+def enum_list_error(f: LeadField, value) -> str | None:
+    if isinstance(value, list):
+        if any(not isinstance(v, str) or v not in f.options for v in value):
+            return INVALID_SELECTION
+        duplicates = [v for v in value if value.count(v) > 1]
+        if duplicates:
+            listed = ",".join(f" {json.dumps(v)}" for v in duplicates)
+            return f"This field has the following invalid selections:{listed}"
+        return None
+    if isinstance(value, str) and value not in f.options:
+        return INVALID_SELECTION
+    return None
+
+
+def stored_value_error(f: LeadField, value) -> str | None:
+    """Whether a value already stored would fail validation (Payload validates the
+    whole merged document, not only the fields in the body)."""
+    if f.type == FieldType.ENUM and value is not None and value not in f.options:
+        return INVALID_SELECTION
+    if f.type == FieldType.ENUM_LIST:
+        return enum_list_error(f, value or [])
+    return None
+
+
+VALIDATED_TYPES = (FieldType.ENUM, FieldType.ENUM_LIST)
+
+
+def invalid_message(errors: list[FieldError]) -> str:
+    labels = ", ".join(e.field.payload_label for e in errors)
+    if len(errors) == 1:
+        return f"The following field is invalid: {labels}"
+    return f"The following fields are invalid: {labels}"
+
+
+def list_rows(field_: LeadField, value) -> list[str]:
+    """The LeadListValue texts for a stored multi-value field."""
+    if not isinstance(value, list):
+        return []
+    rows = []
+    for item in value:
+        if isinstance(item, (dict, list)) or item is None:
+            continue
+        rows.append(element_text(field_, item))
+    return rows

@@ -1,0 +1,428 @@
+"""The sandbox's operations on leads, each answering like Payload's REST handler:
+`leads_find`, `leads_count`, `lead_get`, `leads_update` (bulk), `lead_update`.
+
+They take the parsed query (see `querystring.parse_query_string`) and raise
+`PayloadError` with the status and body Payload would answer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
+from django.db.models.functions import Collate
+
+from leadsadmin.schema import FIELDS_BY_NAME, FieldType
+
+from .documents import (
+    COLLECTION,
+    DATA_FIELDS,
+    DOC_FIELDS,
+    LIST_FIELDS,
+    VALIDATED_TYPES,
+    FieldError,
+    changes_from_body,
+    invalid_message,
+    lead_doc,
+    list_rows,
+    now_ms,
+    selected_fields,
+    stored_value_error,
+)
+from .models import Lead, LeadListValue
+from .where import QueryError, ServerFault, js_number, uses_element_join, validate_where, where_to_q
+
+SOMETHING_WENT_WRONG = {"errors": [{"message": "Something went wrong."}]}
+NOT_FOUND = {"errors": [{"message": "Not Found"}]}
+FORBIDDEN = {"errors": [{"message": "You are not allowed to perform this action."}]}
+MISSING_WHERE = {"errors": [{"message": "Missing 'where' query of documents to update."}]}
+INVALID_JSON = {"errors": [{"message": "Invalid JSON"}]}
+
+
+class PayloadError(Exception):
+    def __init__(self, status: int, body: dict):
+        self.status = status
+        self.body = body
+        super().__init__(f"{status} {body}")
+
+
+def _guard(fn):
+    """Turns the sandbox's internal error types into Payload's answers."""
+
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except QueryError as exc:
+            raise PayloadError(400, exc.body()) from exc
+        except ServerFault as exc:
+            raise PayloadError(500, SOMETHING_WENT_WRONG) from exc
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+# --- query parameters, as Payload's parseParams reads them --------------------
+
+
+def _where_param(query: dict):
+    where = query.get("where")
+    if isinstance(where, str) and where:
+        try:
+            return json.loads(where)
+        except ValueError as exc:
+            raise ServerFault("where is not JSON") from exc
+    return where
+
+
+def _number_param(query: dict, name: str):
+    """A number, None when absent; a value that is not a number is kept by Payload
+    and later breaks the SQL query (500)."""
+    if name not in query:
+        return None
+    raw = query[name]
+    if isinstance(raw, str) and raw.strip() == "":
+        raise ServerFault(f"{name} is not a number")
+    number = js_number(raw) if isinstance(raw, str) else math.nan
+    if math.isnan(number):
+        raise ServerFault(f"{name} is not a number")
+    return int(number) if number.is_integer() else number
+
+
+def _bool_param(query: dict, name: str):
+    value = query.get(name)
+    return {"true": True, "false": False}.get(value) if isinstance(value, str) else None
+
+
+def _sort_param(query: dict) -> list[str] | None:
+    sort = query.get("sort")
+    if isinstance(sort, str):
+        return sort.split(",")
+    if isinstance(sort, list) and all(isinstance(s, str) for s in sort):
+        return sort
+    return None
+
+
+def _order_by(sort: list[str] | None) -> list:
+    items = list(sort) if sort else ["-createdAt"]
+    if "createdAt" not in items and "-createdAt" not in items:
+        items.append("-createdAt")
+    order = []
+    for item in items:
+        descending = item.startswith("-")
+        name = item[1:] if descending else item
+        field = FIELDS_BY_NAME.get(name.replace("__", "."))
+        if field is None or field.is_list:
+            continue  # Payload ignores a sort it cannot resolve
+        expression = F(field.name)
+        if field.type in (FieldType.TEXT, FieldType.ENUM) and connection.vendor == "postgresql":
+            # SQLite compares text byte by byte; so does PostgreSQL's "C" collation.
+            expression = Collate(expression, "C")
+        # SQLite sorts NULL below every value.
+        order.append(
+            expression.desc(nulls_last=True) if descending else expression.asc(nulls_first=True)
+        )
+    order.append(F("id").desc())  # a stable order when createdAt ties
+    return order
+
+
+def _matching(query: dict, where) -> QuerySet:
+    validate_where(where)
+    return Lead.objects.filter(where_to_q(where)).order_by(*_order_by(_sort_param(query)))
+
+
+def _docs(ids: list[int], fields) -> list[dict]:
+    """Documents for ids, in the order of ids."""
+    rows = Lead.objects.filter(pk__in=ids).values(*(f.name for f in fields))
+    by_id = {row["id"]: row for row in rows}
+    return [lead_doc(by_id[i], fields) for i in ids if i in by_id]
+
+
+def _page_ids(qs: QuerySet, offset, limit) -> list[int]:
+    offset = max(0, int(offset)) if not math.isnan(offset) else 0
+    ids = qs.values_list("id", flat=True)
+    if limit is None or limit < 0:
+        return list(ids[offset:])
+    return list(ids[offset : offset + int(limit)])
+
+
+# --- reading ------------------------------------------------------------------
+
+
+def _authorize(authorized: bool) -> None:
+    if not authorized:
+        raise PayloadError(403, FORBIDDEN)
+
+
+@_guard
+def leads_find(query: dict, *, authorized: bool) -> dict:
+    """GET /leads: the page of matching leads with Payload's ten pagination keys."""
+    where = _where_param(query)
+    _authorize(authorized)
+    validate_where(where)
+    limit_param = _number_param(query, "limit")
+    page = _number_param(query, "page") or 1
+    pagination = _bool_param(query, "pagination")
+    pagination = True if pagination is None else pagination
+    qs = _matching(query, where)
+    fields = selected_fields(query.get("select"))
+
+    use_pagination = pagination and limit_param != 0
+    limit_arg = limit_param if limit_param is not None else (10 if use_pagination else 0)
+    limit = limit_arg
+    if isinstance(limit, float):
+        raise ServerFault("a fractional limit")
+    offset = (page - 1) * limit
+    if limit == 0:
+        pagination = False
+        limit = None
+
+    ids = _page_ids(qs, offset, limit)
+    joined = uses_element_join(where)
+    if joined and not ids:
+        # The SQL adapter's "select distinct" path answers an empty page like this.
+        empty = {
+            "docs": [],
+            "hasNextPage": False,
+            "hasPrevPage": False,
+            "limit": limit,
+            "nextPage": None,
+            "page": 1,
+            "pagingCounter": 0,
+            "prevPage": None,
+            "totalDocs": 0,
+            "totalPages": 0,
+        }
+        if limit is None:
+            del empty["limit"]
+        return empty
+    counted = pagination is not False and (not joined or (limit is not None and len(ids) <= limit))
+    total_docs = total_pages = paging_counter = 0
+    has_prev = has_next = False
+    if counted:
+        total_docs = qs.count()
+        total_pages = math.ceil(total_docs / limit) if limit else 1
+        has_prev = page > 1
+        has_next = total_pages > page
+        paging_counter = (page - 1) * limit + 1
+    docs = _docs(ids, fields)
+    if pagination is False or not total_docs:
+        total_docs, total_pages, paging_counter = len(docs), 1, 1
+        has_prev = has_next = False
+    return {
+        "docs": docs,
+        "hasNextPage": has_next,
+        "hasPrevPage": has_prev,
+        "limit": limit_arg,
+        "nextPage": page + 1 if has_next else None,
+        "page": page,
+        "pagingCounter": paging_counter,
+        "prevPage": page - 1 if has_prev else None,
+        "totalDocs": total_docs,
+        "totalPages": total_pages,
+    }
+
+
+@_guard
+def leads_count(query: dict, *, authorized: bool) -> dict:
+    where = _where_param(query)
+    _authorize(authorized)
+    validate_where(where)
+    return {"totalDocs": Lead.objects.filter(where_to_q(where)).count()}
+
+
+def _lead_id(raw: str):
+    number = js_number(raw)
+    if math.isnan(number) or not number.is_integer():
+        return None
+    return int(number)
+
+
+@_guard
+def lead_get(lead_id: str, query: dict, *, authorized: bool) -> dict:
+    """GET /leads/<id>: the bare document."""
+    _authorize(authorized)
+    pk = _lead_id(lead_id)
+    fields = selected_fields(query.get("select"))
+    rows = list(Lead.objects.filter(pk=pk).values(*(f.name for f in fields))) if pk else []
+    if not rows:
+        raise PayloadError(404, NOT_FOUND)
+    return lead_doc(rows[0], fields)
+
+
+# --- writing ------------------------------------------------------------------
+
+
+def _lead_label(count: int) -> str:
+    return "Lead" if count == 1 else "Leads"
+
+
+@_guard
+def leads_update(query: dict, body: dict, *, authorized: bool) -> tuple[int, dict]:
+    """PATCH /leads?where=…: every matching lead (or the first `limit` in `sort`
+    order) gets the body; each lead is validated as a whole and saved or reported.
+    Returns (status, body): 200 when all were saved, 400 with the saved `docs`
+    and one error per failed lead otherwise."""
+    where = query.get("where")
+    if where is None or where == "":
+        raise PayloadError(400, MISSING_WHERE)
+    _authorize(authorized)
+    where = _where_param(query)
+    qs = _matching(query, where)
+    limit = _number_param(query, "limit")
+    fields = selected_fields(query.get("select"))
+    rows = qs.values_list("id", *(f.name for f in checked_fields(body)))
+    if limit and limit > 0:
+        rows = rows[: int(limit)]
+    changes = changes_from_body(body)
+    checked = checked_fields(body)
+
+    saved_ids: list[int] = []
+    errors: list[dict] = []
+    with transaction.atomic():
+        for row in rows:
+            lead_id, stored = row[0], row[1:]
+            field_errors = _merged_errors(changes, checked, stored)
+            if field_errors:
+                errors.append(
+                    {"id": lead_id, "isPublic": True, "message": invalid_message(field_errors)}
+                )
+            else:
+                saved_ids.append(lead_id)
+        _write(saved_ids, changes.values)
+    docs = _docs(saved_ids, fields)
+    total = len(docs) + len(errors)
+    if errors:
+        message = f"Unable to update {len(errors)} out of {total} {_lead_label(total)}."
+        return 400, {"docs": docs, "errors": errors, "message": message}
+    message = f"Updated {len(docs)} {_lead_label(len(docs))} successfully."
+    return 200, {"docs": docs, "errors": [], "message": message}
+
+
+def checked_fields(body: dict) -> list:
+    """Stored fields that could fail validation once merged with the body."""
+    return [f for f in DATA_FIELDS if f.type in VALIDATED_TYPES and f.name not in body]
+
+
+def _merged_errors(changes, checked, stored) -> list[FieldError]:
+    field_errors = dict(changes.errors)
+    for f, value in zip(checked, stored, strict=True):
+        message = stored_value_error(f, value)
+        if message:
+            field_errors[f.name] = FieldError(f, message)
+    return [field_errors[f.name] for f in DATA_FIELDS if f.name in field_errors]
+
+
+@_guard
+def lead_update(lead_id: str, query: dict, body: dict, *, authorized: bool) -> dict:
+    """PATCH /leads/<id>: {doc, message}, or Payload's ValidationError."""
+    _authorize(authorized)
+    pk = _lead_id(lead_id)
+    fields = selected_fields(query.get("select"))
+    changes = changes_from_body(body)
+    checked = checked_fields(body)
+    with transaction.atomic():
+        rows = (
+            list(Lead.objects.filter(pk=pk).values_list(*(f.name for f in checked))) if pk else []
+        )
+        if not rows:
+            raise PayloadError(404, NOT_FOUND)
+        field_errors = _merged_errors(changes, checked, rows[0])
+        if field_errors:
+            raise PayloadError(400, _validation_error(pk, field_errors))
+        _write([pk], changes.values)
+    return {"doc": _docs([pk], fields)[0], "message": "Updated successfully."}
+
+
+def _validation_error(lead_id: int, field_errors: list[FieldError]) -> dict:
+    return {
+        "errors": [
+            {
+                "name": "ValidationError",
+                "data": {
+                    "id": lead_id,
+                    "collection": COLLECTION,
+                    "errors": [e.as_dict() for e in field_errors],
+                },
+                "message": invalid_message(field_errors),
+            }
+        ]
+    }
+
+
+def _write(ids: list[int], values: dict) -> None:
+    """Saves the same values on every lead in ids, and bumps updatedAt."""
+    if not ids:
+        return
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        Lead.objects.filter(pk__in=chunk).update(**values, updatedAt=now_ms())
+        list_fields = [f for f in LIST_FIELDS if f.name in values]
+        if list_fields:
+            LeadListValue.objects.filter(
+                lead_id__in=chunk, field__in=[f.name for f in list_fields]
+            ).delete()
+            LeadListValue.objects.bulk_create(
+                LeadListValue(lead_id=lead_id, field=f.name, value=text)
+                for lead_id in chunk
+                for f in list_fields
+                for text in list_rows(f, values[f.name])
+            )
+
+
+# --- bulk loading (seed and sandbox_load) ----------------------------------------
+
+
+def leads_store(leads: Iterable[Lead], batch_size: int = 1000) -> int:
+    """Inserts unsaved Lead objects (with their ids set) and their element rows."""
+    count = 0
+    batch: list[Lead] = []
+    for lead in leads:
+        batch.append(lead)
+        if len(batch) >= batch_size:
+            count += _store_batch(batch)
+            batch = []
+    if batch:
+        count += _store_batch(batch)
+    _reset_id_sequence()
+    return count
+
+
+def _store_batch(batch: list[Lead]) -> int:
+    with transaction.atomic():
+        Lead.objects.bulk_create(batch)
+        LeadListValue.objects.bulk_create(
+            (
+                LeadListValue(lead_id=lead.pk, field=f.name, value=text)
+                for lead in batch
+                for f in LIST_FIELDS
+                for text in list_rows(f, getattr(lead, f.name))
+            ),
+            batch_size=5000,
+        )
+    return len(batch)
+
+
+def _reset_id_sequence() -> None:
+    if connection.vendor != "postgresql":
+        return
+    from django.core.management.color import no_style
+
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), [Lead, LeadListValue]):
+            cursor.execute(sql)
+
+
+__all__ = [
+    "DOC_FIELDS",
+    "PayloadError",
+    "lead_get",
+    "lead_update",
+    "leads_count",
+    "leads_find",
+    "leads_store",
+    "leads_update",
+]

@@ -1,0 +1,492 @@
+"""Payload `where` objects: validated like Payload, translated to ORM `Q` objects.
+
+Semantics follow Payload 3.90.2's SQL adapter (drizzle over SQLite) as recorded in
+`payload-observed.md`; the comments name the quirks. Two operators are answered as
+the MongoDB adapter answers them, because the SQL adapter fails with a 500:
+`all` (every listed element present) and an `in` whose list ends up empty or holds
+only unparseable numbers (matches nothing).
+
+Several conditions on the same multi-value field are independent here (each
+"some element ..."), as on MongoDB; the SQL adapter would test them against the
+same joined element row.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime
+
+from django.db.models import Exists, OuterRef, Q
+
+from leadsadmin.schema import FIELDS_BY_NAME, PAYLOAD_OPERATORS, FieldType, LeadField
+
+from .models import LeadListValue
+
+VALID_OPERATORS = frozenset(PAYLOAD_OPERATORS)
+NUMERIC_TYPES = frozenset({FieldType.NUMBER, FieldType.RELATION})
+MATCH_NOTHING = Q(pk__in=[])
+MATCH_ALL = Q()
+
+
+class QueryError(Exception):
+    """Paths that cannot be queried (Payload's QueryError, HTTP 400)."""
+
+    def __init__(self, paths: list[str]):
+        self.paths = paths
+        noun = "path" if len(paths) == 1 else "paths"
+        super().__init__(f"The following {noun} cannot be queried: {', '.join(paths)}")
+
+    def body(self) -> dict:
+        return {
+            "errors": [
+                {
+                    "name": "QueryError",
+                    "data": [{"path": path} for path in self.paths],
+                    "message": str(self),
+                }
+            ]
+        }
+
+
+class ServerFault(Exception):
+    """Where Payload itself fails with a 500 "Something went wrong."."""
+
+
+def _entries(value):
+    """Own keys and values, as JavaScript's for...in would give them."""
+    if isinstance(value, dict):
+        return list(value.items())
+    if isinstance(value, (list, str)):
+        return [(str(i), item) for i, item in enumerate(value)]
+    return []
+
+
+def resolve_path(path: str) -> LeadField | None:
+    name = "id" if path == "_id" else path.replace("__", ".")
+    return FIELDS_BY_NAME.get(name)
+
+
+def validate_where(where) -> None:
+    """Raises QueryError listing every path Payload would refuse, in its order."""
+    errors: list[str] = []
+    _collect_errors(where, errors)
+    if errors:
+        raise QueryError(errors)
+
+
+def _collect_errors(where, errors: list[str]) -> None:
+    if not isinstance(where, (dict, list)):
+        return
+    for path, constraint in _entries(where):
+        if path.lower() in ("and", "or") and isinstance(constraint, list):
+            for item in constraint:
+                _collect_errors(item, errors)
+        elif isinstance(constraint, list):
+            errors.append(path)
+        else:
+            for operator, value in _entries(constraint):
+                if operator not in VALID_OPERATORS:
+                    errors.append(f"{path}.{operator}")
+                    continue
+                if operator in ("like", "not_like", "contains") and _is_plain_object(value):
+                    errors.append(path)
+                    continue
+                if resolve_path(path) is None:
+                    errors.append(path.replace("__", "."))
+
+
+def _is_plain_object(value) -> bool:
+    return isinstance(value, dict) or (
+        isinstance(value, list) and any(isinstance(v, dict) for v in value)
+    )
+
+
+def uses_element_join(where) -> bool:
+    """True when Payload's SQL adapter would join a multi-value select's table to
+    answer this where (it then reports an empty page differently)."""
+    for path, constraint in _entries(where) if isinstance(where, (dict, list)) else []:
+        if path.lower() in ("and", "or") and isinstance(constraint, list):
+            if any(uses_element_join(item) for item in constraint if isinstance(item, dict)):
+                return True
+        elif isinstance(constraint, dict):
+            field = resolve_path(path)
+            is_list = field is not None and field.type == FieldType.ENUM_LIST
+            if is_list and any(op in VALID_OPERATORS for op in constraint):
+                return True
+    return False
+
+
+def where_to_q(where) -> Q:
+    """The ORM condition for a validated where (an empty or absent where: all)."""
+    q = _where_q(where)
+    return MATCH_ALL if q is None else q
+
+
+def _where_q(where) -> Q | None:
+    if not isinstance(where, dict) or not where:
+        return None
+    result = None
+    constraints: list[Q] = []
+    for path, condition in where.items():
+        if not path:
+            continue
+        if isinstance(condition, list):
+            built = [q for q in (_where_q(c) for c in condition if _is_object(c)) if q]
+            if built:
+                # Payload keeps only the last and/or key of one object.
+                result = _combine(built, path.lower() == "or")
+            continue
+        if not isinstance(condition, dict):
+            continue
+        field = resolve_path(path)
+        for operator, value in condition.items():
+            if operator not in VALID_OPERATORS:
+                continue
+            q = condition_q(field, operator, value)
+            if q is not None:
+                constraints.append(q)
+    if constraints:
+        return _combine(([result] if result is not None else []) + constraints, False)
+    return result
+
+
+def _is_object(value) -> bool:
+    if value is None:
+        raise ServerFault("null where")
+    return isinstance(value, (dict, list))
+
+
+def _combine(qs: list[Q], use_or: bool) -> Q:
+    combined = qs[0]
+    for q in qs[1:]:
+        combined = (combined | q) if use_or else (combined & q)
+    return combined
+
+
+# --- values, as JavaScript would coerce them -------------------------------
+
+_JS_FLOAT = re.compile(r"^\s*([+-]?(?:Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?))")
+
+
+def js_parse_float(value) -> float:
+    if isinstance(value, bool):
+        return math.nan
+    if isinstance(value, (int, float)):
+        return float(value)
+    match = _JS_FLOAT.match(str(value))
+    if not match:
+        return math.nan
+    return float(match.group(1).replace("Infinity", "inf"))
+
+
+def js_number(value) -> float:
+    """JavaScript's Number(value) for the values a where can hold."""
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, (int, float)):
+        return float(value)
+    if value is None:
+        return 0.0
+    if isinstance(value, str):
+        text = value.strip()
+        if text == "":
+            return 0.0
+        try:
+            if re.fullmatch(r"[+-]?(Infinity|\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?)", text):
+                return float(text.replace("Infinity", "inf"))
+            if re.fullmatch(r"0[xX][0-9a-fA-F]+", text):
+                return float(int(text, 16))
+            if re.fullmatch(r"0[oO][0-7]+", text):
+                return float(int(text[2:], 8))
+            if re.fullmatch(r"0[bB][01]+", text):
+                return float(int(text[2:], 2))
+        except ValueError:
+            return math.nan
+        return math.nan
+    return math.nan
+
+
+def js_string(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list):
+        return ",".join("" if v is None else js_string(v) for v in value)
+    return str(value)
+
+
+def _comma_list(value):
+    """`in`/`not_in`/`all` values: a comma string is split (no trimming), a
+    number becomes a one-element list, anything else that is not a list
+    drops the condition (None)."""
+    if isinstance(value, str):
+        return value.split(",")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [value]
+    if isinstance(value, list):
+        return value
+    return None
+
+
+def _number_or_none(value):
+    number = js_number(value) if isinstance(value, str) else value
+    if isinstance(number, float) and math.isnan(number):
+        return None
+    return number
+
+
+_JS_DATE_ONLY = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def js_date(value):
+    """new Date(value) as an aware datetime; None for "null"/""; math.nan when invalid."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value / 1000, UTC)
+    if not isinstance(value, str):
+        return math.nan
+    if value in ("null", ""):
+        return None
+    text = value.strip()
+    try:
+        if _JS_DATE_ONLY.match(text):
+            parts = [int(p) for p in text.split("-")] + [1, 1]
+            return datetime(parts[0], parts[1], parts[2], tzinfo=UTC)
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return math.nan
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _is_invalid(value) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+# --- one condition ----------------------------------------------------------
+
+
+def condition_q(field: LeadField, operator: str, value) -> Q | None:
+    """The Q for `{field: {operator: value}}`; None when Payload drops the condition."""
+    if operator in ("near", "within", "intersects"):
+        raise ServerFault(f"{operator} on a field that is not a point")
+    if field.is_list:
+        return _list_q(field, operator, value)
+    column = field.name
+    if field.type in NUMERIC_TYPES and operator == "like":
+        operator = "equals"
+    if operator == "like":
+        if not isinstance(value, str):
+            raise ServerFault("like needs a string")
+        if field.type in (FieldType.DATETIME, FieldType.BOOLEAN, *NUMERIC_TYPES):
+            return MATCH_NOTHING
+        q = Q()
+        for word in value.split(" "):
+            q &= Q(**{f"{column}__payload_like": f"%{word}%"})
+        return q
+    if operator == "exists":
+        exists = value is True or value == "true"
+        return Q(**{f"{column}__isnull": not exists})
+    value = _coerce(field, operator, value)
+    if value is _DROP:
+        return None
+    return _scalar_q(field, column, operator, value)
+
+
+_DROP = object()
+
+
+def _coerce(field: LeadField, operator: str, value):
+    if field.type == FieldType.BOOLEAN and isinstance(value, str):
+        if value.lower() == "true":
+            value = True
+        elif value.lower() == "false":
+            value = False
+    if operator in ("in", "not_in", "all"):
+        items = _comma_list(value)
+        if items is None:
+            return _DROP
+        if field.type in NUMERIC_TYPES:
+            items = [js_parse_float(v) if isinstance(v, str) else v for v in items]
+        if field.type == FieldType.DATETIME:
+            items = [d for d in (js_date(v) for v in items) if not _is_invalid(d)]
+        return items
+    if field.type in NUMERIC_TYPES and isinstance(value, str):
+        return _number_or_none(value)
+    if field.type == FieldType.DATETIME:
+        date = js_date(value)
+        return _DROP if _is_invalid(date) else date
+    return value
+
+
+def _db_value(field: LeadField, value):
+    """A value as the column compares it; _DROP when it can never be equal."""
+    if value is None:
+        return None
+    if field.type == FieldType.BOOLEAN:
+        if isinstance(value, bool):
+            return value
+        # SQLite compares a 0/1 integer column numerically with 0/1 and "0"/"1".
+        if value in (0, 1, "0", "1"):
+            return bool(int(value))
+        return _DROP
+    if field.type in NUMERIC_TYPES:
+        if isinstance(value, bool):
+            return float(value)
+        if isinstance(value, (int, float)):
+            return None if _is_invalid(float(value)) else float(value)
+        return _DROP
+    if field.type == FieldType.DATETIME:
+        return value if isinstance(value, datetime) else _DROP
+    if isinstance(value, (dict, list)):
+        raise ServerFault("an object where a value belongs")
+    return js_string(value)
+
+
+def _scalar_q(field: LeadField, column: str, operator: str, value) -> Q | None:
+    if operator in ("in", "not_in", "all"):
+        return _scalar_list_q(field, column, operator, value)
+    if isinstance(value, (dict, list)):
+        raise ServerFault("an object where a value belongs")
+    if operator == "contains":
+        if field.type in (FieldType.DATETIME, FieldType.BOOLEAN, *NUMERIC_TYPES):
+            return MATCH_NOTHING
+        return Q(**{f"{column}__payload_like": f"%{js_string(value)}%"})
+    if operator == "not_like":
+        if field.type in (FieldType.DATETIME, FieldType.BOOLEAN, *NUMERIC_TYPES):
+            return Q(**{f"{column}__isnull": False})
+        return Q(**{f"{column}__payload_not_like": js_string(value)})
+    db_value = _db_value(field, value)
+    if operator == "equals":
+        if db_value is None:
+            return Q(**{f"{column}__isnull": True})
+        if db_value is _DROP:
+            return MATCH_NOTHING
+        return Q(**{column: db_value})
+    if operator == "not_equals":
+        if db_value is None:
+            return Q(**{f"{column}__isnull": False})
+        if db_value is _DROP:
+            return MATCH_ALL
+        return Q(**{f"{column}__isnull": True}) | (
+            Q(**{f"{column}__isnull": False}) & ~Q(**{column: db_value})
+        )
+    lookup = {
+        "greater_than": "gt",
+        "greater_than_equal": "gte",
+        "less_than": "lt",
+        "less_than_equal": "lte",
+    }[operator]
+    if db_value is None or db_value is _DROP:
+        # SQL compares with NULL (or an incomparable value) as unknown: no match.
+        return MATCH_NOTHING
+    return Q(**{f"{column}__{lookup}": db_value})
+
+
+def _scalar_list_q(field: LeadField, column: str, operator: str, values: list) -> Q:
+    has_null = any(v is None for v in values)
+    db_values = [_db_value(field, v) for v in values if v is not None]
+    db_values = [v for v in db_values if v is not _DROP and v is not None]
+    if operator == "all":
+        # MongoDB's $all on a scalar: the value equals every listed element.
+        distinct = set(db_values)
+        if not values or len(distinct) != 1 or has_null:
+            return MATCH_NOTHING
+        return Q(**{column: db_values[0]})
+    if operator == "in":
+        q = Q(**{f"{column}__in": db_values}) if db_values else MATCH_NOTHING
+        return q | Q(**{f"{column}__isnull": True}) if has_null else q
+    # not_in: plain NOT IN, so rows whose value is null never match.
+    if has_null:
+        return MATCH_NOTHING
+    q = Q(**{f"{column}__isnull": False})
+    return q & ~Q(**{f"{column}__in": db_values}) if db_values else q
+
+
+# --- multi-value fields -----------------------------------------------------
+
+
+def _elements(field: LeadField, condition: Q) -> Q:
+    matching = LeadListValue.objects.filter(condition, field=field.name).values("lead_id")
+    return Q(pk__in=matching)
+
+
+def _no_elements(field: LeadField) -> Q:
+    return ~Exists(LeadListValue.objects.filter(lead=OuterRef("pk"), field=field.name))
+
+
+def element_text(field: LeadField, value) -> str | None:
+    """How one element value is stored (and compared) in LeadListValue.value."""
+    if value is None:
+        return None
+    if field.type == FieldType.RELATION_LIST:
+        number = js_number(value) if isinstance(value, str) else value
+        is_number = isinstance(number, (int, float)) and not isinstance(number, bool)
+        if is_number and not _is_invalid(float(number)):
+            return js_string(float(number))
+    if isinstance(value, (dict, list)):
+        raise ServerFault("an object where a value belongs")
+    return js_string(value)
+
+
+def _list_q(field: LeadField, operator: str, value) -> Q | None:
+    """Per-element semantics: Payload's SQL adapter left-joins the element rows,
+    so a lead matches when one element matches, or when it has no element and
+    the condition holds for NULL."""
+    if operator == "exists":
+        exists = value is True or value == "true"
+        if field.type == FieldType.RELATION_LIST:
+            # Stored as a JSON column in the reference server: null or not.
+            return Q(**{f"{field.name}__isnull": not exists})
+        return ~Q(_no_elements(field)) if exists else Q(_no_elements(field))
+    if operator == "like":
+        if not isinstance(value, str):
+            raise ServerFault("like needs a string")
+        condition = Q()
+        for word in value.split(" "):
+            condition &= Q(value__payload_like=f"%{word}%")
+        return _elements(field, condition)
+    if operator == "contains":
+        operator = "equals"  # on a multi-value field: has this exact element
+    if operator in ("in", "not_in", "all"):
+        items = _comma_list(value)
+        if items is None:
+            return None
+        has_null = any(v is None for v in items)
+        texts = [t for t in (element_text(field, v) for v in items) if t is not None]
+        if operator == "all":
+            # MongoDB's $all: every listed element is present ($all: [] matches nothing).
+            if not items or has_null:
+                return MATCH_NOTHING
+            q = Q()
+            for text in dict.fromkeys(texts):
+                q &= _elements(field, Q(value=text))
+            return q
+        if operator == "in":
+            q = _elements(field, Q(value__in=texts)) if texts else MATCH_NOTHING
+            return q | Q(_no_elements(field)) if has_null else q
+        if has_null:
+            return MATCH_NOTHING
+        return _elements(field, ~Q(value__in=texts)) if texts else _elements(field, Q())
+    if isinstance(value, (dict, list)):
+        raise ServerFault("an object where a value belongs")
+    if operator == "not_like":
+        return _elements(field, Q(value__payload_not_like=js_string(value)))
+    text = element_text(field, value)
+    if operator == "equals":
+        return Q(_no_elements(field)) if text is None else _elements(field, Q(value=text))
+    if operator == "not_equals":
+        if text is None:
+            return ~Q(_no_elements(field))
+        return _elements(field, ~Q(value=text)) | Q(_no_elements(field))
+    if text is None:
+        return MATCH_NOTHING
+    lookup = {
+        "greater_than": "gt",
+        "greater_than_equal": "gte",
+        "less_than": "lt",
+        "less_than_equal": "lte",
+    }[operator]
+    return _elements(field, Q(**{f"value__{lookup}": text}))
