@@ -310,10 +310,9 @@ def test_a_long_where_goes_by_method_override_and_still_matches(client, leads, c
     caplog.set_level(logging.INFO, logger="leadsadmin.api")
     emails = [lead["email"] for i, lead in sorted(leads.items()) if lead["email"]][:120]
     where = {"email": {"in": emails}}
-    assert matching_ids(client, where) == {
-        i for i, lead in leads.items() if lead["email"] in emails
-    }
-    assert client.count(where) == len({i for i, ld in leads.items() if ld["email"] in emails})
+    expected = {i for i, lead in leads.items() if lead["email"] in emails}
+    assert matching_ids(client, where) == expected
+    assert client.count(where) == len(expected)
     assert "GET(POST override) /leads " in caplog.text
     assert "GET(POST override) /leads/count " in caplog.text
 
@@ -326,9 +325,9 @@ def test_three_hundred_ids_in_one_read(client):
 
 
 def test_a_wrong_key_is_unauthorised(payload_reference):
-    with LeadsClient(payload_reference["url"], "users API-Key not-the-key", 10.0) as client:
-        with pytest.raises(ApiUnauthorized) as caught:
-            client.count()
+    client = LeadsClient(payload_reference["url"], "users API-Key not-the-key", 10.0)
+    with client, pytest.raises(ApiUnauthorized) as caught:
+        client.count()
     assert caught.value.status == 403
     assert "not-the-key" not in str(caught.value)
 
