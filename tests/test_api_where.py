@@ -15,6 +15,7 @@ from leadsadmin.api.where import (
     encode_where,
     where_summary,
 )
+from leadsadmin.sandbox.querystring import parse_query_string
 from leadsadmin.schema import FIELDS, FieldType
 
 
@@ -306,3 +307,70 @@ def test_the_summary_names_fields_and_operators_but_no_values():
     assert summary == "or(and(email.equals, year.gte), notes.like)"
     assert "secret" not in summary
     assert compile_where({"email": {"in": ["a@b.c"]}}).summary == "email.in"
+
+
+# --- round trips through the sandbox's port of Payload's parser ------------------------
+
+ROUND_TRIPS = [
+    {"reason": {"equals": "Test"}},
+    {"or": [{"and": [{"reason": {"equals": "Test"}}, {"year": {"greater_than": 2020}}]}]},
+    {
+        "or": [
+            {"and": [{"processStatuses": {"in": ["Lost", "On Hold"]}}]},
+            {"and": [{"exterior": {"not_in": ["Red", "Blue"]}}, {"manual": {"equals": False}}]},
+        ]
+    },
+    {"email": {"equals": "a+b@x.com"}, "notes": {"exists": False}},
+    {"notes": {"in": ['Tom & Jerry = "friends"? #1', "Paid 50% down_payment, 1/2 rest \\ x"]}},
+    {"suvStyle": {"in": ["small/compact", "large/full-size"]}},
+    {"timeToPurchase": {"all": ["2+ months", "1-2 months"]}},
+    {"firstName": {"like": "Zoë 🚗"}, "city": {"contains": "São Paulo"}},
+    {"lastName": {"not_like": 'O\'Neil "Bob" <b>'}},
+    {"notes": {"equals": "<script>alert(1)</script>"}},
+    {"notes": {"equals": "a[b]c=d&e#f%g+h;i,j"}},
+    {"notes": {"equals": "line\nbreak\ttab"}},
+    {"trim": {"equals": "  padded  "}},
+    {"notes": {"equals": ""}},
+    {"conversation": {"equals": "null"}},
+    {"id": {"in": list(range(1, 301))}},
+    {"updatedAt": {"less_than_equal": datetime(2026, 1, 1, 12, 0, tzinfo=UTC)}},
+    {"year": {"greater_than_equal": 2010, "less_than": 2020}, "monthlyPayment": {"equals": 2.5}},
+    {"and": [{"or": [{"and": [{"or": [{"reason": {"equals": "Test"}}]}]}]}]},
+]
+
+
+def parsed(where):
+    return parse_query_string(encode_where(where))
+
+
+@pytest.mark.parametrize("where", ROUND_TRIPS)
+def test_the_parser_reads_back_exactly_the_where_sent(where):
+    compiled = compile_where(where)
+    assert parsed(where) == {"where": compiled.tree}
+
+
+def test_the_tree_is_the_where_with_every_value_as_text():
+    where = {
+        "or": [{"manual": {"equals": True}}, {"id": {"in": [1, 2]}}],
+        "updatedAt": {"less_than_equal": datetime(2026, 1, 1, tzinfo=UTC)},
+    }
+    assert compile_where(where).tree == {
+        "or": [{"manual": {"equals": "true"}}, {"id": {"in": ["1", "2"]}}],
+        "updatedAt": {"less_than_equal": "2026-01-01T00:00:00.000Z"},
+    }
+    assert parsed(where)["where"] == compile_where(where).tree
+
+
+def test_a_value_with_commas_stays_one_list_element_after_parsing():
+    assert parsed({"notes": {"in": ["a,b,c"]}}) == {"where": {"notes": {"in": ["a,b,c"]}}}
+
+
+def test_the_deepest_where_we_send_is_within_the_parsers_depth():
+    deepest = {"or": [{"and": [{"or": [{"and": [{"reason": {"equals": "x"}}]}]}]}]}
+    # where[or][0][and][0][or][0][and][0][reason][equals] = 10 segments
+    assert parsed(deepest) == {"where": deepest}
+
+
+def test_the_largest_list_we_send_survives_the_parsers_limits():
+    where = {"id": {"in": list(range(MAX_LIST_VALUES))}}
+    assert parsed(where)["where"]["id"]["in"] == [str(n) for n in range(MAX_LIST_VALUES)]
