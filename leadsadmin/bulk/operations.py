@@ -19,6 +19,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -95,7 +96,7 @@ def bulk_operation_prepare(
         filter_query=filter_query,
         where=where,
         changes=[change.as_json() for change in changes],
-        pinned_since=timezone.now(),
+        pinned_since=_pinning_moment(),
     )
     try:
         _pin(operation, changes, client, where, limit)
@@ -104,6 +105,14 @@ def bulk_operation_prepare(
         operation.delete()
         raise
     return operation
+
+
+def _pinning_moment():
+    """Now, as the last millisecond before it: the API keeps updatedAt to the
+    millisecond, so a lead written later in this very millisecond must still
+    compare as newer than the review (and count as a conflict)."""
+    now = timezone.now()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000) - timedelta(milliseconds=1)
 
 
 def _refuse_if_too_large(count: int, limit: int | None) -> None:
