@@ -1,0 +1,145 @@
+"""The preview's columns: which exist, which a user sees, and how values read.
+
+A column is a schema field, or ``name`` (first and last name together).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from leadsadmin.schema import FIELDS, GROUP_LABELS, FieldType, LeadField, fields_by_group
+
+NAME = "name"
+DEFAULT_COLUMNS = (
+    NAME,
+    "email",
+    "phone",
+    "processStatuses",
+    "reason",
+    "salesRep",
+    "makeAndModel",
+    "updatedAt",
+)
+EMPTY = "—"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    fields: tuple[str, ...]  # what to ask the API for (select)
+    sort_field: str
+    lead_field: LeadField | None = None
+
+
+COLUMNS: dict[str, Column] = {
+    NAME: Column(NAME, "Name", ("firstName", "lastName"), "firstName"),
+    **{f.name: Column(f.name, f.label, (f.name,), f.name, f) for f in FIELDS},
+}
+
+
+def column_choices() -> list[tuple[str, list[Column]]]:
+    """The chooser's columns by schema group; ``name`` leads the contact group."""
+    choices = []
+    for group, fields in fields_by_group():
+        columns = [COLUMNS[f.name] for f in fields]
+        if group.name == "CONTACT":
+            columns.insert(0, COLUMNS[NAME])
+        choices.append((GROUP_LABELS[group], columns))
+    return choices
+
+
+# One order for columns, whatever order they were ticked in: the defaults first,
+# then schema order. So ticking the default columns gives the default URL.
+_COLUMN_ORDER = {
+    key: number
+    for number, key in enumerate(
+        [*DEFAULT_COLUMNS, *(k for k in COLUMNS if k not in DEFAULT_COLUMNS)]
+    )
+}
+
+
+def columns_from_param(values: list[str]) -> tuple[str, ...]:
+    """Known column keys from ``cols`` (repeated, or comma-separated), in column order."""
+    keys = {part.strip() for value in values for part in value.split(",")}
+    return tuple(sorted((key for key in keys if key in COLUMNS), key=_COLUMN_ORDER.__getitem__))
+
+
+def columns_select(keys) -> list[str]:
+    """The fields to ask the API for; ``id`` always, for the detail link."""
+    return list(dict.fromkeys(["id", *(f for key in keys for f in COLUMNS[key].fields)]))
+
+
+@dataclass
+class Cell:
+    text: str = EMPTY
+    tags: tuple[str, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return self.text == EMPTY and not self.tags
+
+
+def cell_of(column: Column, doc: dict, tz: dt.tzinfo | None = None) -> Cell:
+    if column.key == NAME:
+        name = " ".join(str(doc.get(f) or "").strip() for f in column.fields).strip()
+        return Cell(name or EMPTY)
+    return value_cell(column.lead_field, doc.get(column.key), tz)
+
+
+def value_cell(lead_field: LeadField, value, tz: dt.tzinfo | None = None) -> Cell:
+    if value is None or value == "" or value == []:
+        return Cell()
+    if isinstance(value, list):
+        return Cell("", tuple(_plain(item) for item in value))
+    if lead_field.type is FieldType.BOOLEAN:
+        return Cell("yes" if value else "no")
+    if lead_field.type is FieldType.DATETIME:
+        return Cell(_local(value, tz).strftime("%Y-%m-%d %H:%M"))
+    return Cell(_plain(value))
+
+
+def csv_value(column: Column, doc: dict, tz: dt.tzinfo | None = None) -> str:
+    """A value for the CSV file: lists joined with "; ", date-times ISO in the user's zone."""
+    if column.key == NAME:
+        cell = cell_of(column, doc, tz)
+        return "" if cell.is_empty else cell.text
+    value = doc.get(column.key)
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(_plain(item) for item in value)
+    if column.lead_field.type is FieldType.BOOLEAN:
+        return "yes" if value else "no"
+    if column.lead_field.type is FieldType.DATETIME:
+        return _local(value, tz).isoformat()
+    return _plain(value)
+
+
+def _plain(value) -> str:
+    if isinstance(value, dict):  # a populated relation (depth > 0)
+        return str(value.get("id", ""))
+    return str(value)
+
+
+def _local(value, tz):
+    try:
+        moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return _Unparsed(str(value))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(tz or timezone.get_current_timezone())
+
+
+class _Unparsed(str):
+    """A date-time the API sent in a shape we cannot read: shown as it came."""
+
+    def strftime(self, _fmt):
+        return str(self)
+
+    def isoformat(self):
+        return str(self)

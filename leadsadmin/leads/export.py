@@ -1,0 +1,58 @@
+"""CSV export: every matching lead, streamed page by page through ``iter_leads``.
+
+Only one page of leads (the client's page size) is in memory at a time; each CSV
+line is handed to the response as soon as it is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import itertools
+from collections.abc import Iterator
+
+from django.utils import timezone
+
+from leadsadmin.api.errors import LeadsApiError
+from leadsadmin.leads.columns import COLUMNS, columns_select, csv_value
+from leadsadmin.leads.filters import FilterTree, where_from_filter
+
+EXPORT_PAGE_SIZE = 100
+
+
+def export_filename() -> str:
+    return f"leads-{timezone.localtime():%Y%m%d-%H%M}.csv"
+
+
+def leads_csv_start(
+    *, client, tree: FilterTree, columns: tuple[str, ...], tz: dt.tzinfo | None = None
+) -> Iterator[str]:
+    """The CSV lines. The first page is fetched now, so an API that fails at once
+    raises LeadsApiError here (a page the person can read) instead of inside the
+    download; a failure later ends the file with a line saying so."""
+    leads = client.iter_leads(
+        where=where_from_filter(tree) or None,
+        page_size=EXPORT_PAGE_SIZE,
+        select=columns_select(columns),
+    )
+    first = list(itertools.islice(leads, 1))
+    return _lines([COLUMNS[key] for key in columns], itertools.chain(first, leads), tz)
+
+
+def _lines(columns, leads, tz) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(values):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(values)
+        return buffer.getvalue()
+
+    yield line([column.label for column in columns])
+    try:
+        for lead in leads:
+            yield line([csv_value(column, lead, tz) for column in columns])
+    except LeadsApiError as exc:
+        yield line([f"The export stopped early: {exc}"])

@@ -1,0 +1,64 @@
+"""Everything the leads page shows, from the filter tree and the table state."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.urls import reverse
+
+from leadsadmin import api
+from leadsadmin.leads.builder import FIELD_CHOICES, builder_rows
+from leadsadmin.leads.columns import column_choices
+from leadsadmin.leads.filters import FilterTree, querystring_from_filter, where_from_filter
+from leadsadmin.leads.forms import SavedFilterForm
+from leadsadmin.leads.preview import (
+    PAGE_SIZES,
+    TableState,
+    lead_preview,
+    page_querystring,
+)
+from leadsadmin.leads.saved import saved_filters_visible_to
+
+BULK_NEW_URL = "/bulk/new"  # owned by the bulk edits part (INTERFACES.md)
+
+
+def leads_url(tree: FilterTree, state: TableState) -> str:
+    query = page_querystring(querystring_from_filter(tree), state)
+    return reverse("leads:index") + (f"?{query}" if query else "")
+
+
+def builder_context(tree: FilterTree, state: TableState) -> dict:
+    filter_qs = querystring_from_filter(tree)
+    where = where_from_filter(tree) if tree.is_valid else None
+    return {
+        "tree": tree,
+        "rows": builder_rows(tree),
+        "field_choices": FIELD_CHOICES,
+        "filter_qs": filter_qs,
+        "state": state,
+        "where": where,
+        "where_json": json.dumps(where, indent=2, ensure_ascii=False) if where is not None else "",
+        "save_form": SavedFilterForm(initial={"query": filter_qs}),
+    }
+
+
+def leads_page_context(
+    *, tree: FilterTree, state: TableState, user, can_bulk_edit: bool, tz: dt.tzinfo | None = None
+) -> dict:
+    """The whole page. The preview runs only for a valid filter: invalid input
+    never reaches the API."""
+    context = builder_context(tree, state)
+    filter_qs = context["filter_qs"]
+    if context["where"] is not None:
+        context["preview"] = lead_preview(
+            client=api.get_client(), where=context["where"], state=state, filter_qs=filter_qs, tz=tz
+        )
+    context.update(
+        page_qs=page_querystring(filter_qs, state),
+        page_sizes=PAGE_SIZES,
+        column_choices=column_choices(),
+        saved_filters=saved_filters_visible_to(user),
+        bulk_edit_url=f"{BULK_NEW_URL}?{filter_qs}" if can_bulk_edit else "",
+    )
+    return context

@@ -1,0 +1,180 @@
+"""The preview: table state from the URL, one ``find`` per preview, rows to show.
+
+Table state (sort, page, page size, columns) lives in the URL beside the filter:
+``sort=-updatedAt&page=2&size=50&cols=name,email``; defaults are left out, so the
+shortest link reproduces the screen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlencode
+
+from leadsadmin.api.errors import LeadsApiError
+from leadsadmin.leads.columns import (
+    COLUMNS,
+    DEFAULT_COLUMNS,
+    Cell,
+    Column,
+    cell_of,
+    columns_from_param,
+    columns_select,
+)
+from leadsadmin.leads.models import ColumnPreference
+
+PAGE_SIZES = (25, 50, 100)
+
+
+@dataclass(frozen=True)
+class TableState:
+    sort: str = ""  # a column key, "-" first for descending
+    page: int = 1
+    size: int = PAGE_SIZES[0]
+    columns: tuple[str, ...] = DEFAULT_COLUMNS
+
+    @property
+    def sort_column(self) -> str:
+        return self.sort.lstrip("-")
+
+    @property
+    def api_sort(self) -> str | None:
+        if not self.sort:
+            return None
+        return ("-" if self.sort.startswith("-") else "") + COLUMNS[self.sort_column].sort_field
+
+
+def table_state_from_querydict(query, remembered: tuple[str, ...] = ()) -> TableState:
+    """Unknown or malformed values fall back to the defaults (they only shape the view)."""
+    sort = query.get("sort", "").strip()
+    if sort.lstrip("-") not in COLUMNS:
+        sort = ""
+    page = query.get("page", "1")
+    page = int(page) if page.isdigit() and int(page) >= 1 else 1
+    size = query.get("size", "")
+    size = int(size) if size.isdigit() and int(size) in PAGE_SIZES else PAGE_SIZES[0]
+    columns = columns_from_param(query.getlist("cols")) or remembered or DEFAULT_COLUMNS
+    return TableState(sort=sort, page=page, size=size, columns=columns)
+
+
+def table_querystring(state: TableState, **changes) -> str:
+    state = replace(state, **changes)
+    pairs = []
+    if state.sort:
+        pairs.append(("sort", state.sort))
+    if state.page != 1:
+        pairs.append(("page", state.page))
+    if state.size != PAGE_SIZES[0]:
+        pairs.append(("size", state.size))
+    if state.columns != DEFAULT_COLUMNS:
+        pairs.append(("cols", ",".join(state.columns)))
+    return urlencode(pairs, safe=",")
+
+
+def page_querystring(filter_qs: str, state: TableState, **changes) -> str:
+    return "&".join(part for part in (filter_qs, table_querystring(state, **changes)) if part)
+
+
+@dataclass
+class Row:
+    id: int | None
+    cells: list[Cell]
+
+
+@dataclass
+class Header:
+    column: Column
+    href_query: str
+    aria_sort: str  # "ascending", "descending", "none"
+
+
+@dataclass
+class Preview:
+    where: dict
+    state: TableState
+    filter_qs: str = ""
+    headers: list[Header] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    total: int = 0
+    total_pages: int = 0
+    error: str = ""
+
+    @property
+    def where_json(self) -> str:
+        return json.dumps(self.where, indent=2, ensure_ascii=False)
+
+    @property
+    def where_compact(self) -> str:
+        return json.dumps(self.where, ensure_ascii=False)
+
+    @property
+    def total_text(self) -> str:
+        return "1 lead matches" if self.total == 1 else f"{self.total:,} leads match"
+
+    @property
+    def previous_query(self) -> str:
+        return page_querystring(self.filter_qs, self.state, page=self.state.page - 1)
+
+    @property
+    def next_query(self) -> str:
+        return page_querystring(self.filter_qs, self.state, page=self.state.page + 1)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.state.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.state.page < self.total_pages
+
+
+def lead_preview(
+    *, client, where: dict, state: TableState, filter_qs: str, tz: dt.tzinfo | None = None
+) -> Preview:
+    """One ``find`` for the page shown: only the shown columns, depth 0. An API
+    failure becomes ``preview.error`` (a sentence), never an exception."""
+    columns = [COLUMNS[key] for key in state.columns]
+    headers = _headers(columns, state, filter_qs)
+    preview = Preview(where=where, state=state, filter_qs=filter_qs, headers=headers)
+    try:
+        result = client.find(
+            where=where or None,
+            sort=state.api_sort,
+            limit=state.size,
+            page=state.page,
+            depth=0,
+            select=columns_select(state.columns),
+        )
+    except LeadsApiError as exc:
+        preview.error = str(exc)
+        return preview
+    preview.total = result.total_docs
+    preview.total_pages = result.total_pages
+    preview.rows = [
+        Row(doc.get("id"), [cell_of(column, doc, tz) for column in columns]) for doc in result.docs
+    ]
+    return preview
+
+
+def _headers(columns, state, filter_qs) -> list[Header]:
+    headers = []
+    for column in columns:
+        if state.sort == column.key:
+            aria, next_sort = "ascending", "-" + column.key
+        elif state.sort == "-" + column.key:
+            aria, next_sort = "descending", column.key
+        else:
+            aria, next_sort = "none", column.key
+        query = page_querystring(filter_qs, state, sort=next_sort, page=1)
+        headers.append(Header(column, query, aria))
+    return headers
+
+
+def column_preference_of(user) -> tuple[str, ...]:
+    preference = ColumnPreference.objects.filter(user=user).first()
+    return columns_from_param(preference.columns) if preference else ()
+
+
+def column_preference_remember(user, columns: tuple[str, ...]) -> None:
+    ColumnPreference.objects.update_or_create(user=user, defaults={"columns": list(columns)})

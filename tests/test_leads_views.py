@@ -1,0 +1,497 @@
+import csv
+import io
+import json
+import re
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from django.http import QueryDict
+
+from leadsadmin.api import get_client
+from leadsadmin.leads.columns import DEFAULT_COLUMNS
+from leadsadmin.leads.filters import filter_from_querydict, where_from_filter
+from leadsadmin.leads.models import ColumnPreference, SavedFilter
+from leadsadmin.sandbox.querystring import parse_query_string
+from tests.fixtures_leads import empty_page
+from tests.test_leads_filters import CASES
+
+pytestmark = pytest.mark.django_db
+# Tests against the sandbox run on live_server's flushed database: keep the roles.
+live = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    # These tests sign many users in; the real hasher's cost is not what they test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def sent_query(request: httpx.Request) -> dict:
+    """What the API received, parsed the way Payload parses it."""
+    raw = request.url.query.decode()
+    if request.method == "POST":  # the client's method override for long queries
+        raw = request.content.decode()
+    return parse_query_string(raw)
+
+
+def one_condition(field, op, values):
+    query = QueryDict(mutable=True)
+    query.update({"c0": "0", "f0": field, "op0": op})
+    query.setlist("v0", values)
+    return query.urlencode()
+
+
+# ---------------------------------------------------------------- the page
+
+
+def test_the_page_has_the_builder_with_its_labels(client_as, recording_api):
+    response = client_as("salesops").get("/leads/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    for text in (
+        ">Field<",
+        ">Operator<",
+        ">Value<",
+        ">Add condition<",
+        ">Add OR group<",
+        ">Add nested group<",
+        ">Remove condition<",
+        ">Preview<",
+        ">Clear filter<",
+        ">Export CSV<",
+        ">Load where JSON<",
+        ">Save filter<",
+    ):
+        assert text in html, text
+    assert '<optgroup label="Vehicle wishes">' in html
+
+
+@pytest.mark.parametrize("kind", ["norole", "auditor"])
+def test_the_page_needs_view_leads(client_as, recording_api, kind):
+    assert client_as(kind).get("/leads/").status_code == 403
+    assert recording_api.requests == []
+
+
+@pytest.mark.parametrize(
+    ("name", "op", "values", "sent"),
+    [
+        (name, op, values, sent)
+        for name, cases in CASES.values()
+        for op, (values, sent) in cases.items()
+    ],
+)
+def test_each_type_and_operator_reaches_the_api_as_payload_where(
+    client_as, recording_api, name, op, values, sent
+):
+    response = client_as("salesops").get("/leads/?" + one_condition(name, op, values))
+    assert response.status_code == 200
+    (request,) = recording_api.requests
+    where = sent_query(request)["where"]
+    leaf = where["or"][0]["and"][0][name][op]
+    # Payload's query string carries strings; compare with what the where held.
+    expected = (
+        [str(v).lower() if isinstance(v, bool) else str(v) for v in sent]
+        if isinstance(sent, list)
+        else (str(sent).lower() if isinstance(sent, bool) else str(sent))
+    )
+    assert leaf == expected
+
+
+def test_has_all_of_is_sent_as_an_and_of_equals(client_as, recording_api):
+    client_as("salesops").get("/leads/?" + one_condition("exterior", "all", ["Red", "Blue"]))
+    where = sent_query(recording_api.requests[0])["where"]
+    assert where["or"][0]["and"][0] == {
+        "and": [{"exterior": {"equals": "Red"}}, {"exterior": {"equals": "Blue"}}]
+    }
+
+
+def test_the_preview_asks_only_for_the_shown_columns_at_depth_0(client_as, recording_api):
+    client_as("salesops").get("/leads/?" + one_condition("reason", "equals", ["Test"]))
+    query = sent_query(recording_api.requests[0])
+    assert query["depth"] == "0"
+    assert query["limit"] == "25"
+    assert set(query["select"]) == {
+        "id",
+        "firstName",
+        "lastName",
+        *(c for c in DEFAULT_COLUMNS if c != "name"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (one_condition("nope", "equals", ["x"]), "There is no field “nope”"),
+        (one_condition("reason", "like", ["Test"]), "“like” is not an operator for Reason"),
+        (one_condition("reason", "equals", ["test"]), "“test” is not an option of Reason"),
+        (one_condition("year", "equals", ["abc"]), "“abc” is not a number"),
+        (one_condition("updatedAt", "less_than", ["soon"]), "“soon” is not a date and time"),
+        (one_condition("email", "equals", []), "Enter a value"),
+    ],
+)
+def test_invalid_input_shows_at_the_condition_and_calls_no_api(
+    client_as, recording_api, query, message
+):
+    client = client_as("salesops")
+    for headers in ({}, HX):
+        response = client.get("/leads/?" + query, **headers)
+        html = response.content.decode()
+        assert message in html
+        assert 'id="error-0"' in html
+        assert "nothing was searched" in html
+    assert recording_api.requests == []
+
+
+def test_invalid_input_is_kept_as_typed(client_as, recording_api):
+    html = client_as("salesops").get("/leads/?" + one_condition("reason", "in", ["Test", "Nope"]))
+    html = html.content.decode()
+    assert '<option value="Nope" selected>Nope (not an option)</option>' in html
+    assert '<option value="Test" selected>Test</option>' in html
+
+
+def test_htmx_gets_the_workspace_and_the_canonical_url(client_as, recording_api):
+    messy = "c5=0&f5=reason&v5=Test&page=1"
+    response = client_as("salesops").get("/leads/?" + messy, **HX)
+    html = response.content.decode()
+    assert "<html" not in html
+    assert html.lstrip().startswith('<div id="workspace"')
+    assert response["HX-Push-Url"] == "/leads/?c0=0&f0=reason&op0=equals&v0=Test"
+
+
+def test_a_history_restore_gets_the_whole_page(client_as, recording_api):
+    response = client_as("salesops").get(
+        "/leads/", HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true"
+    )
+    assert "<html" in response.content.decode()
+
+
+# ---------------------------------------------------------------- builder actions
+
+
+def test_buttons_work_without_javascript(client_as, recording_api):
+    client = client_as("salesops")
+    response = client.get("/leads/?c0=0&f0=reason&v0=Test&do=add-group:")
+    assert response.status_code == 302
+    assert response["Location"] == "/leads/?c0=0&f0=reason&op0=equals&v0=Test&c1=1"
+    response = client.get(response["Location"] + "&do=add-condition:1")
+    assert response["Location"].endswith("&c1=1&c2=1")
+    response = client.get(response["Location"] + "&do=add-group:1")
+    assert response["Location"].endswith("&c1=1&c2=1&c3=1.0")
+    response = client.get(response["Location"] + "&do=remove:0")
+    assert response["Location"] == "/leads/?c0=0&c1=0&c2=0.0"
+    assert client.get(response["Location"] + "&do=clear")["Location"] == "/leads/"
+    assert recording_api.requests == []
+
+
+def test_buttons_through_htmx_swap_the_builder_only(client_as, recording_api):
+    response = client_as("salesops").get("/leads/?c0=0&f0=reason&v0=Test&do=add-group:", **HX)
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="builder"')
+    assert html.count('id="condition-') == 2
+    assert response["HX-Retarget"] == "#builder"
+    assert response["HX-Push-Url"] == "/leads/?c0=0&f0=reason&op0=equals&v0=Test&c1=1"
+    assert recording_api.requests == []
+
+
+def test_the_table_state_survives_builder_buttons(client_as, recording_api):
+    response = client_as("salesops").get("/leads/?c0=0&sort=-year&size=50&do=add-group:")
+    assert response["Location"] == "/leads/?c0=0&c1=1&sort=-year&size=50"
+
+
+def test_changing_the_field_swaps_operator_and_value_controls(client_as, recording_api):
+    client = client_as("salesops")
+    response = client.get("/leads/condition/2?c2=0.1&f2=exterior&op2=like&v2=Red", **HX)
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div class="condition" id="condition-2"')
+    assert '<input type="hidden" name="c2" value="0.1">' in html
+    assert '<option value="equals" selected>has</option>' in html
+    assert "has an item outside" in html
+    assert "has none of" not in html
+    assert '<option value="Red" selected>Red</option>' in html
+    response = client.get("/leads/condition/0?c0=0&f0=phone&op0=like&v0=555", **HX)
+    html = response.content.decode()
+    assert '<option value="like" selected>contains all words</option>' in html
+    assert 'value="555"' in html
+    response = client.get("/leads/condition/0?c0=0&f0=exterior&op0=in&v0=Red&v0=Blue", **HX)
+    assert "multiple" in response.content.decode()
+    assert recording_api.requests == []
+
+
+# ---------------------------------------------------------------- the preview
+
+
+def test_an_api_failure_shows_a_banner_and_keeps_the_filter(client_as, recording_api):
+    recording_api.respond = lambda request: httpx.Response(
+        500, json={"errors": [{"message": "Something went wrong."}]}
+    )
+    response = client_as("salesops").get(
+        "/leads/?" + one_condition("reason", "equals", ["Test"]), **HX
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "The leads could not be loaded." in html
+    assert 'role="alert"' in html
+    assert '<option value="Test" selected>Test</option>' in html
+    assert "users API-Key recording" not in html
+    assert "leads match" not in html
+
+
+def test_an_unreachable_api_shows_a_banner(client_as, recording_api):
+    def refuse(request):
+        raise httpx.ConnectError("connection refused", request=request)
+
+    recording_api.respond = refuse
+    html = client_as("salesops").get("/leads/").content.decode()
+    assert "The leads could not be loaded." in html
+
+
+def test_the_count_has_thousands_separators_and_pages(client_as, recording_api):
+    recording_api.respond = lambda request: httpx.Response(
+        200, json=empty_page([{"id": 1, "firstName": "Ada", "lastName": "L"}], total=12345)
+    )
+    html = client_as("salesops").get("/leads/").content.decode()
+    assert "12,345 leads match" in html
+    assert "Page 1 of 494" in html
+    assert ">Next<" in html
+
+
+def test_values_are_shown_by_type(client_as, recording_api, settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    doc = {
+        "id": 9,
+        "firstName": "Ada",
+        "lastName": None,
+        "exterior": ["Red", "Light Blue"],
+        "manual": False,
+        "updatedAt": "2026-07-01T10:00:00.000Z",
+        "reason": None,
+    }
+    recording_api.respond = lambda request: httpx.Response(200, json=empty_page([doc]))
+    cols = "name,exterior,manual,updatedAt,reason"
+    html = client_as("salesops").get(f"/leads/?cols={cols}").content.decode()
+    assert '<span class="tag">Red</span><span class="tag">Light Blue</span>' in html
+    assert "<span>no</span>" in html
+    assert "2026-07-01 12:00" in html
+    assert 'aria-label="empty">—</span>' in html
+    assert 'href="/leads/9/"' in html
+
+
+@live
+def test_preview_against_the_sandbox(client_as, seeded_sandbox):
+    query = (
+        "c0=0&f0=reason&op0=in&v0=Test&v0=Duplicate&c1=0&f1=year&op1=greater_than&v1=2015"
+        "&c2=1&f2=exterior&op2=all&v2=Red&v2=Blue"
+    )
+    where = where_from_filter(filter_from_querydict(QueryDict(query)))
+    expected = get_client().count(where)
+    assert 0 < expected < seeded_sandbox.count
+    response = client_as("salesops").get("/leads/?" + query)
+    html = response.content.decode()
+    assert f"{expected} leads match" in html
+    assert json.dumps(where, ensure_ascii=False) in html.replace("&quot;", '"')
+    rows = re.findall(r'<a href="/leads/(\d+)/"', html)
+    assert len(rows) == min(expected, 25)
+
+
+@live
+def test_sort_and_pages_against_the_sandbox(client_as, seeded_sandbox):
+    client = client_as("salesops")
+    html = client.get("/leads/?sort=-year&size=50&page=2&cols=name,year").content.decode()
+    assert "200 leads match" in html
+    assert "Page 2 of 4" in html
+    assert (
+        '<th scope="col" aria-sort="descending"><a href="?sort=year&amp;size=50&amp;cols=name,year"'
+        in html
+    )
+    years = [int(y) for y in re.findall(r"<td><span>(\d{4})</span></td>", html)]
+    assert len(years) == 50
+    assert years == sorted(years, reverse=True)
+    expected = get_client().find(sort="-year", limit=50, page=2, select=["year"]).docs
+    assert years == [doc["year"] for doc in expected]
+    assert 'href="?sort=-year&amp;page=3&amp;size=50&amp;cols=name,year"' in html
+
+
+@live
+def test_an_empty_result_says_so(client_as, seeded_sandbox):
+    html = client_as("salesops").get("/leads/?" + one_condition("year", "equals", ["1800"]))
+    assert "0 leads match" in html.content.decode()
+    assert "No leads match this filter." in html.content.decode()
+
+
+def test_the_bulk_edit_link_is_for_team_leads_only(client, make_user, recording_api):
+    query = "c0=0&f0=reason&op0=equals&v0=Test"
+    client.force_login(make_user("teamlead"))
+    html = client.get(f"/leads/?{query}&sort=year").content.decode()
+    assert f'href="/bulk/new?{query.replace("&", "&amp;")}"' in html
+    client.force_login(make_user("salesops"))
+    assert "Bulk edit" not in client.get(f"/leads/?{query}").content.decode()
+
+
+# ---------------------------------------------------------------- where JSON
+
+
+def test_a_pasted_where_loads_into_the_builder(client_as, recording_api):
+    where = {"or": [{"reason": {"equals": "Test"}}, {"year": {"greater_than": 2020}}]}
+    response = client_as("salesops").get(
+        "/leads/where?" + urlencode({"where_json": json.dumps(where)})
+    )
+    assert response["Location"] == (
+        "/leads/?c0=0&f0=reason&op0=equals&v0=Test&c1=1&f1=year&op1=greater_than&v1=2020"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{not json", "This is not valid JSON"),
+        ('{"or": {"reason": {"equals": "Test"}}}', "“or” must hold a list"),
+    ],
+)
+def test_an_unreadable_where_is_explained_and_nothing_is_lost(
+    client_as, recording_api, text, message
+):
+    current = "c0=0&f0=reason&op0=equals&v0=Duplicate"
+    query = urlencode({"where_json": text, "current": current})
+    response = client_as("salesops").get("/leads/where?" + query)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert message in html
+    assert '<option value="Duplicate" selected>Duplicate</option>' in html
+    assert "Load where JSON" in html
+    assert json.dumps(text)[1:-1].replace('"', "&quot;").replace("\\", "") in html.replace("\\", "")
+
+
+def test_a_pasted_where_with_a_bad_field_shows_the_condition_error(client_as, recording_api):
+    where = {"nope": {"equals": 1}}
+    response = client_as("salesops").get(
+        "/leads/where?" + urlencode({"where_json": json.dumps(where)}), **HX
+    )
+    assert "There is no field “nope”" in response.content.decode()
+    assert recording_api.requests == []
+
+
+# ---------------------------------------------------------------- saved filters
+
+
+def test_saved_filters_are_created_listed_loaded_and_deleted(client, make_user, recording_api):
+    ann, bob = make_user("salesops", "ann"), make_user("salesops", "bob")
+    client.force_login(ann)
+    response = client.post(
+        "/leads/saved/", {"name": "Tests", "query": "c3=0&f3=reason&v3=Test", "shared": "on"}
+    )
+    assert response.status_code == 302
+    client.post("/leads/saved/", {"name": "Mine only", "query": "c0=0&f0=year&v0=2020"})
+    shared = SavedFilter.objects.get(name="Tests")
+    assert (shared.owner, shared.shared) == (ann, True)
+    assert shared.query == "c0=0&f0=reason&op0=equals&v0=Test"
+
+    html = client.get("/leads/").content.decode()
+    assert '<a href="/leads/?c0=0&amp;f0=reason&amp;op0=equals&amp;v0=Test">Tests</a>' in html
+    assert "Mine only" in html
+
+    client.force_login(bob)
+    html = client.get("/leads/").content.decode()
+    assert ">Tests</a>" in html
+    assert "by ann" in html
+    assert "Mine only" not in html
+    assert client.post(f"/leads/saved/{shared.pk}/delete").status_code == 404
+
+    client.force_login(ann)
+    assert client.post(f"/leads/saved/{shared.pk}/delete").status_code == 302
+    assert not SavedFilter.objects.filter(pk=shared.pk).exists()
+
+
+def test_a_filter_without_a_name_is_not_saved(client_as, recording_api):
+    client = client_as("salesops")
+    response = client.post("/leads/saved/", {"name": "", "query": "c0=0"}, follow=True)
+    assert "The filter was not saved" in response.content.decode()
+    assert SavedFilter.objects.count() == 0
+
+
+# ---------------------------------------------------------------- columns
+
+
+def test_chosen_columns_are_remembered_per_user(client, make_user, recording_api):
+    ann = make_user("salesops", "ann")
+    client.force_login(ann)
+    client.get("/leads/?cols=email&cols=year&cols=name")
+    assert ColumnPreference.objects.get(user=ann).columns == ["name", "email", "year"]
+    client.get("/leads/")
+    assert set(sent_query(recording_api.requests[-1])["select"]) == {
+        "id",
+        "firstName",
+        "lastName",
+        "email",
+        "year",
+    }
+    client.force_login(make_user("salesops", "bob"))
+    client.get("/leads/")
+    assert "phone" in sent_query(recording_api.requests[-1])["select"]
+
+
+def test_unknown_sort_and_columns_fall_back_to_defaults(client_as, recording_api):
+    client_as("salesops").get("/leads/?sort=password&cols=secret&size=7&page=x")
+    query = sent_query(recording_api.requests[0])
+    assert "sort" not in query
+    assert query["limit"] == "25"
+    assert query["page"] == "1"
+
+
+# ---------------------------------------------------------------- detail
+
+
+@live
+def test_the_lead_detail_shows_every_field_by_group(client_as, seeded_sandbox):
+    client = client_as("salesops")
+    response = client.get("/leads/3/", **HX)
+    html = response.content.decode()
+    assert "<html" not in html
+    for heading in ("Status", "Contact", "Vehicle wishes", "Consent &amp; notifications"):
+        assert f"<h3>{heading}</h3>" in html
+    assert html.count("<dt>") == 85
+    assert "<html" in client.get("/leads/3/").content.decode()
+    assert client.get("/leads/99999/").status_code == 404
+
+
+# ---------------------------------------------------------------- export
+
+
+@live
+def test_export_streams_every_matching_lead_as_csv(client_as, seeded_sandbox):
+    query = one_condition("year", "greater_than", ["2012"])
+    where = where_from_filter(filter_from_querydict(QueryDict(query)))
+    expected = list(get_client().iter_leads(where, select=["id", "email", "year"]))
+    assert 100 < len(expected) < 200  # more than one page of the export
+    response = client_as("salesops").get(f"/leads/export.csv?{query}&cols=name,email,year")
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="leads-')
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0] == ["Name", "Email", "Year"]
+    assert [(r[1], r[2]) for r in rows[1:]] == [
+        (d["email"] or "", str(d["year"])) for d in expected
+    ]
+
+
+def test_export_needs_the_export_permission(client_as, recording_api):
+    assert client_as("auditor").get("/leads/export.csv").status_code == 403
+    assert recording_api.requests == []
+
+
+def test_export_refuses_an_invalid_filter_without_calling_the_api(client_as, recording_api):
+    response = client_as("salesops").get("/leads/export.csv?" + one_condition("year", "in", ["x"]))
+    assert response.status_code == 400
+    assert recording_api.requests == []
+
+
+def test_export_that_cannot_start_explains_why(client_as, recording_api):
+    recording_api.respond = lambda request: httpx.Response(
+        403, json={"errors": [{"message": "You are not allowed to perform this action."}]}
+    )
+    response = client_as("salesops").get("/leads/export.csv")
+    assert response.status_code == 502
+    assert "The export could not start" in response.content.decode()
