@@ -8,7 +8,7 @@ from django.conf import settings
 
 from leadsadmin.api.client import LeadsClient
 
-__all__ = ["LeadsClient", "get_client"]
+__all__ = ["LeadsClient", "close_client", "get_client"]
 
 _lock = threading.Lock()
 _client: LeadsClient | None = None
@@ -37,3 +37,14 @@ def get_client() -> LeadsClient:
             if previous is not None:
                 previous.close()
         return _client
+
+
+def close_client() -> None:
+    """Close the process-wide client's connections (tests call it when their live
+    server goes away: a kept-alive connection keeps a server thread, and with it a
+    database session, open)."""
+    global _client, _built_from
+    with _lock:
+        previous, _client, _built_from = _client, None, None
+    if previous is not None:
+        previous.close()
