@@ -132,3 +132,66 @@ def apply_and_run():
 @pytest.fixture
 def lost():
     return [Change("processStatuses", "replace", "Lost")]
+
+
+@pytest.fixture
+def make_operation(make_user):
+    """A BulkOperation written straight to the database (no API): `outcomes` maps
+    lead id → (outcome, message); a factory for page tests."""
+    from django.utils import timezone
+
+    from leadsadmin.bulk.models import BulkChunk, PinnedLead
+
+    def make(*, state=BulkOperation.State.FINISHED, outcomes=None, user=None, **fields):
+        outcomes = outcomes or {
+            1: ("updated", ""),
+            2: ("error", "The following field is invalid: Reason"),
+            3: ("conflict", "Changed since the review; not overwritten."),
+        }
+        user = user or make_user("teamlead", username=f"owner{BulkOperation.objects.count()}")
+        counts = Counter(outcome for outcome, _ in outcomes.values())
+        defaults = {
+            "created_by": user,
+            "reason": "Duplicate leads",
+            "filter_query": filter_qs(("processStatuses", "equals", "On Hold")),
+            "where": {"or": [{"and": [{"processStatuses": {"equals": "On Hold"}}]}]},
+            "changes": [Change("processStatuses", "replace", "Lost").as_json()],
+            "bodies": [{"processStatuses": "Lost"}],
+            "total": len(outcomes),
+            "pinned_since": timezone.now(),
+            "value_counts": {"processStatuses": [["On Hold", len(outcomes)]]},
+            "state": state,
+            "updated_count": counts["updated"],
+            "error_count": counts["error"],
+            "conflict_count": counts["conflict"],
+            "heartbeat_at": timezone.now(),
+            "run_token": "t0",
+        }
+        operation = BulkOperation.objects.create(**{**defaults, **fields})
+        chunk = BulkChunk.objects.create(
+            operation=operation,
+            number=1,
+            body_index=0,
+            started_at=timezone.now(),
+            requested=len(outcomes),
+            updated=counts["updated"],
+            errors=counts["error"],
+            status=400 if counts["error"] else 200,
+            message="Unable to update 1 out of 2 Leads." if counts["error"] else "Updated.",
+        )
+        PinnedLead.objects.bulk_create(
+            PinnedLead(
+                operation=operation,
+                lead_id=lead_id,
+                updated_at="2024-01-01T00:00:00.000Z",
+                before={"processStatuses": "On Hold"},
+                outcome=outcome,
+                after={"processStatuses": "Lost"} if outcome == "updated" else None,
+                message=message,
+                chunk=chunk if outcome != "pending" else None,
+            )
+            for lead_id, (outcome, message) in outcomes.items()
+        )
+        return operation
+
+    return make

@@ -1,0 +1,329 @@
+"""The bulk pages through the Django test client: choosing changes, review,
+apply, the operation page and its polled fragment, CSV, audit, permissions."""
+
+import re
+from html import unescape
+
+import pytest
+from django.test import Client
+
+from leadsadmin.bulk.models import BulkOperation, PinnedLead
+from leadsadmin.sandbox.models import Lead
+from tests.fixtures_bulk import DUMMY_TASKS, IMMEDIATE_TASKS, filter_qs
+
+State = BulkOperation.State
+OPEN = filter_qs(("processStatuses", "in", ["Qualified Lead", "On Hold"]))
+live = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def _text(response) -> str:
+    """The page's text without tags, whitespace collapsed."""
+    html = response.content.decode()
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def _review_post(client, query=OPEN, **extra):
+    data = {
+        "action": "review",
+        "fields": ["processStatuses"],
+        "value-processStatuses": "Lost",
+        "reason": "Duplicate leads",
+        **extra,
+    }
+    return client.post(f"/bulk/new?{query}", data)
+
+
+# ---------------------------------------------------------------- choosing changes
+
+
+@live
+def test_form_offers_bulk_editable_fields_and_keeps_the_filter(seeded_sandbox, client_as):
+    response = client_as("teamlead").get(f"/bulk/new?{OPEN}")
+    assert response.status_code == 200
+    html = response.content.decode()
+    text = _text(response)
+    assert "Add field to change" in text and "Review changes" in text
+    assert '<label for="reason">Reason for this change</label>' in html
+    assert '<option value="processStatuses">Process status</option>' in html
+    assert 'value="updatedAt"' not in html and 'value="id"' not in html  # not bulk editable
+    matching = Lead.objects.filter(processStatuses__in=["Qualified Lead", "On Hold"]).count()
+    assert f"{matching} leads match the filter" in text
+    assert f'action="?{OPEN.replace("&", "&amp;")}"' in html
+    assert f'href="/leads/?{OPEN.replace("&", "&amp;")}"' in html
+
+
+@live
+def test_add_field_with_htmx_appends_a_row_fitting_the_type(seeded_sandbox, client_as):
+    client = client_as("teamlead")
+    response = client.post(
+        "/bulk/new/field",
+        {"add_field": "exterior", "fields": ["processStatuses"]},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<legend>Exterior color" in html
+    for label in ("Replace with", "Add items", "Remove items", "Clear value", "Light Blue"):
+        assert label in html
+    assert 'type="checkbox" name="value-exterior" value="Red"' in html
+    # The picker comes back out of band without the chosen fields.
+    assert 'id="field-picker" hx-swap-oob="true"' in html
+    assert 'value="exterior"' not in html.split('id="field-picker"')[1]
+    assert 'value="processStatuses"' not in html.split('id="field-picker"')[1]
+
+    scalar = client.post("/bulk/new/field", {"add_field": "year"}, headers={"HX-Request": "true"})
+    assert 'type="number" step="any" id="value-year" name="value-year"' in scalar.content.decode()
+    assert '<label for="value-year" class="visually-hidden">Year</label>' in (
+        scalar.content.decode()
+    )
+
+    again = client.post(
+        "/bulk/new/field",
+        {"add_field": "exterior", "fields": ["exterior"]},
+        headers={"HX-Request": "true"},
+    )
+    assert again.status_code == 204
+
+
+@live
+def test_add_and_remove_fields_work_without_javascript(seeded_sandbox, client_as):
+    client = client_as("teamlead")
+    response = client.post(
+        f"/bulk/new?{OPEN}",
+        {"action": "add_field", "add_field": "manual", "reason": "keep me"},
+    )
+    html = response.content.decode()
+    assert "<legend>Entered manually" in html
+    assert '<option value="true">Yes</option>' in html
+    assert "keep me</textarea>" in html
+
+    response = client.post(
+        f"/bulk/new?{OPEN}",
+        {"fields": ["manual", "year"], "value-year": "2020", "remove_field": "manual"},
+    )
+    html = response.content.decode()
+    assert "<legend>Entered manually" not in html
+    assert 'name="value-year" value="2020"' in html
+    assert not BulkOperation.objects.exists()
+
+
+@live
+def test_invalid_changes_are_shown_back_and_nothing_is_created(seeded_sandbox, client_as):
+    response = client_as("teamlead").post(
+        f"/bulk/new?{OPEN}",
+        {
+            "action": "review",
+            "fields": ["processStatuses", "year"],
+            "value-processStatuses": "lost",
+            "value-year": "twenty",
+            "reason": "",
+        },
+    )
+    text = _text(response)
+    assert response.status_code == 200
+    assert "'lost' is not an option of Process status" in text
+    assert "Year must be a number, not 'twenty'" in text
+    assert "Give a reason for this change" in text
+    assert 'name="value-year" value="twenty"' in response.content.decode()
+    assert not BulkOperation.objects.exists()
+
+
+@live
+def test_review_says_how_many_leads_and_what_changes(seeded_sandbox, client_as):
+    client = client_as("teamlead")
+    response = _review_post(client)
+    operation = BulkOperation.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/bulk/{operation.pk}/review"
+
+    review = client.get(response["Location"])
+    text = _text(review)
+    counts = dict(operation.value_counts["processStatuses"])
+    assert f"You are about to update {operation.total} leads" in text
+    assert (
+        f"processStatuses : Qualified Lead {counts['Qualified Lead']}, "
+        f"On Hold {counts['On Hold']} → Lost" in text
+    )
+    assert "A sample of the leads" in text
+    assert "Type" not in text.split("A sample of the leads")[1].split("Apply changes")[0]
+    assert "Apply changes" in text
+    assert f'href="/leads/?{OPEN.replace("&", "&amp;")}"' in review.content.decode()
+    assert "Back" in text
+
+
+@live
+def test_large_or_unfiltered_operations_need_n_typed(seeded_sandbox, client_as, settings):
+    settings.TASKS = DUMMY_TASKS
+    client = client_as("teamlead")
+    _review_post(client, query="")
+    operation = BulkOperation.objects.get()
+    review = client.get(f"/bulk/{operation.pk}/review")
+    html = review.content.decode()
+    assert f'<label for="confirmation">Type {operation.total} to confirm</label>' in html
+    assert "every lead" in _text(review)
+
+    refused = client.post(f"/bulk/{operation.pk}/apply", {"confirmation": "12"})
+    assert refused.status_code == 400
+    assert f"Type {operation.total} to confirm" in _text(refused)
+    operation.refresh_from_db()
+    assert operation.state == State.REVIEWED
+
+    applied = client.post(f"/bulk/{operation.pk}/apply", {"confirmation": str(operation.total)})
+    assert applied.status_code == 302
+    operation.refresh_from_db()
+    assert operation.state == State.QUEUED
+
+
+@live
+def test_applying_twice_from_two_tabs_runs_once(seeded_sandbox, client_as, settings):
+    settings.TASKS = DUMMY_TASKS
+    from django.tasks import default_task_backend
+
+    client = client_as("teamlead")
+    _review_post(client)
+    operation = BulkOperation.objects.get()
+    first = client.post(f"/bulk/{operation.pk}/apply")
+    second = client.post(f"/bulk/{operation.pk}/apply")
+    assert first["Location"] == second["Location"] == f"/bulk/{operation.pk}/"
+    assert len(default_task_backend.results) == 1
+
+
+@live
+def test_full_flow_runs_inline_and_shows_results(seeded_sandbox, client_as, settings):
+    settings.TASKS = IMMEDIATE_TASKS
+    client = client_as("teamlead")
+    _review_post(client)
+    operation = BulkOperation.objects.get()
+    response = client.post(f"/bulk/{operation.pk}/apply", follow=True)
+    text = _text(response)
+    operation.refresh_from_db()
+    assert operation.state == State.FINISHED
+    assert f"Updated {operation.total} of {operation.total} leads" in text
+    assert f"Updated {operation.total} Leads successfully." in text
+    assert "On Hold → Lost" in text or "Qualified Lead → Lost" in text
+    assert "Errors No errors." in text and "Conflicts No conflicts." in text
+    assert "Download errors as CSV" in text
+    assert 'hx-trigger="every 1s"' not in response.content.decode()  # finished: no polling
+
+
+# ---------------------------------------------------------------- the operation page
+
+
+def test_progress_fragment_polls_while_running(make_operation, client_as, db):
+    operation = make_operation(
+        state=State.RUNNING, outcomes={1: ("updated", ""), 2: ("pending", ""), 3: ("pending", "")}
+    )
+    response = client_as("teamlead").get(f"/bulk/{operation.pk}/", headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="operation-status"')
+    assert 'hx-trigger="every 1s"' in html
+    assert '<label for="bulk-progress">Progress: 1 of 3 leads done</label>' in html
+    assert '<progress id="bulk-progress" value="1" max="3">' in html
+    assert "Time left" in html
+    assert ">Cancel</button>" in html
+    assert "Updated 1 of 3 leads" not in html  # results come when it is over
+
+
+def test_results_show_partial_failure_errors_and_conflicts(make_operation, client_as, db):
+    operation = make_operation()
+    response = client_as("teamlead").get(f"/bulk/{operation.pk}/")
+    text = _text(response)
+    assert "Updated 1 of 3 leads" in text
+    assert "Partly applied" in text
+    assert "Errors 2 The following field is invalid: Reason" in text.replace("Lead ID Message ", "")
+    assert "Conflicts" in text and "Changed since the review; not overwritten." in text
+    assert "Unable to update 1 out of 2 Leads." in text
+    assert "Retry failed" in text
+
+
+def test_errors_csv_lists_errors_and_conflicts(make_operation, client_as, db):
+    operation = make_operation()
+    response = client_as("auditor").get(f"/bulk/{operation.pk}/errors.csv")
+    assert response["Content-Type"].startswith("text/csv")
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines == [
+        "Lead ID,Outcome,Message",
+        "2,Error,The following field is invalid: Reason",
+        "3,Conflict,Changed since the review; not overwritten.",
+    ]
+
+
+def test_cancel_and_retry_from_the_page(make_operation, client_as, settings, db):
+    settings.TASKS = DUMMY_TASKS
+    client = client_as("teamlead")
+    running = make_operation(state=State.RUNNING, outcomes={1: ("pending", "")})
+    client.post(f"/bulk/{running.pk}/cancel")
+    running.refresh_from_db()
+    assert running.cancel_requested
+
+    stopped = make_operation(state=State.STOPPED, stop_reason="Stopped: API down.")
+    response = client.post(f"/bulk/{stopped.pk}/retry", {"include_errors": "1"})
+    assert response.status_code == 302
+    stopped.refresh_from_db()
+    assert stopped.state == State.QUEUED
+    assert stopped.error_count == 0
+    assert PinnedLead.objects.get(operation=stopped, lead_id=2).outcome == "pending"
+
+
+def test_audit_lists_operations_with_who_when_why_and_outcome(make_operation, client_as, db):
+    operation = make_operation()
+    response = client_as("auditor").get("/audit/")
+    text = _text(response)
+    assert f'href="/bulk/{operation.pk}/"' in response.content.decode()
+    assert "Duplicate leads" in text
+    assert operation.created_by.username in text
+    assert "Finished: Updated 1 of 3 leads (1 errors, 1 conflicts)" in text
+    assert "Process status → Lost" in text
+
+
+# ---------------------------------------------------------------- permissions
+
+
+@pytest.mark.parametrize(
+    ("kind", "can_edit", "can_read"),
+    [
+        ("teamlead", True, True),
+        ("admin", True, True),
+        ("auditor", False, True),
+        ("salesops", False, False),
+        ("norole", False, False),
+    ],
+)
+def test_who_may_do_what(make_operation, client_as, kind, can_edit, can_read, settings, db):
+    settings.TASKS = DUMMY_TASKS
+    settings.LEADS_API_URL = "http://127.0.0.1:9/api"  # nothing listens: no request may matter
+    settings.LEADS_API_KEY = "users API-Key x"
+    reviewed = make_operation(state=State.REVIEWED, outcomes={1: ("pending", "")})
+    finished = make_operation(state=State.STOPPED)
+    client = client_as(kind)
+
+    edit_requests = [
+        client.post(f"/bulk/new?{OPEN}", {"action": "add_field", "add_field": "year"}),
+        client.post("/bulk/new/field", {"add_field": "year"}),
+        client.get(f"/bulk/{reviewed.pk}/review"),
+        client.post(f"/bulk/{finished.pk}/cancel"),
+        client.post(f"/bulk/{finished.pk}/retry"),
+        client.post(f"/bulk/{reviewed.pk}/apply"),
+    ]
+    for response in edit_requests:
+        assert (response.status_code != 403) is can_edit, (kind, response.request["PATH_INFO"])
+    reviewed.refresh_from_db()
+    assert (reviewed.state == State.QUEUED) is can_edit
+
+    page = client.get(f"/bulk/{finished.pk}/")
+    csv = client.get(f"/bulk/{finished.pk}/errors.csv")
+    assert (page.status_code == 200) is can_read
+    assert (csv.status_code == 200) is can_read
+    if can_read:
+        # Read-only for auditors: the view decides, the template only formats.
+        assert ("Retry failed" in page.content.decode()) is can_edit
+
+
+def test_posts_need_the_csrf_token(make_operation, make_user, db):
+    operation = make_operation(state=State.REVIEWED, outcomes={1: ("pending", "")})
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user("admin"))
+    assert client.post(f"/bulk/{operation.pk}/apply").status_code == 403
+    operation.refresh_from_db()
+    assert operation.state == State.REVIEWED
