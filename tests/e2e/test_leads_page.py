@@ -1,0 +1,101 @@
+"""The leads page in a real Chromium: build, preview, sort, page, reload."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from leadsadmin.api import get_client
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+WHERE = {
+    "or": [
+        {"and": [{"reason": {"in": ["Test", "Duplicate"]}}]},
+        {"and": [{"year": {"greater_than": 2020}}]},
+    ]
+}
+
+
+def settled(page):
+    """Waits until no htmx request is in flight (a row swap would eat typing)."""
+    page.wait_for_function("!document.querySelector('.htmx-request')")
+
+
+def test_build_a_two_group_filter_preview_sort_page_and_reload(
+    page, sign_in, seeded_sandbox, live_server
+):
+    expected = get_client().count(WHERE)
+    assert expected > 25  # so there is a second page
+    sign_in(live_server.url, "salesops")
+    expect(page.get_by_text("200 leads match")).to_be_visible()
+
+    page.get_by_label("Field").first.select_option("reason")
+    expect(page.get_by_label("Operator").first).to_have_value("equals")
+    page.get_by_label("Operator").first.select_option("in")
+    settled(page)
+    expect(page.get_by_label("Value").first).to_have_attribute("multiple", "")
+    page.get_by_label("Value").first.select_option(["Test", "Duplicate"])
+
+    page.get_by_role("button", name="Add OR group").click()
+    expect(page.get_by_label("Field")).to_have_count(2)
+    expect(page.get_by_text("Group 2")).to_be_visible()
+    page.get_by_label("Field").nth(1).select_option("year")
+    expect(
+        page.get_by_label("Operator").nth(1).locator("option[value=greater_than]")
+    ).to_have_count(1)
+    page.get_by_label("Operator").nth(1).select_option("greater_than")
+    settled(page)
+    expect(page.get_by_label("Value").nth(1)).to_have_attribute("type", "number")
+    page.get_by_label("Value").nth(1).fill("2020")
+
+    page.get_by_role("button", name="Preview", exact=True).click()
+    expect(page.get_by_text(f"{expected:,} leads match")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"f0=reason&op0=in&v0=Duplicate&v0=Test&c1=1&f1=year"))
+
+    page.get_by_role("link", name="Email").click()
+    email_header = page.get_by_role("columnheader", name="Email")
+    expect(email_header).to_have_attribute("aria-sort", "ascending")
+    expect(page).to_have_url(re.compile(r"sort=email"))
+    pages = -(-expected // 25)
+    expect(page.get_by_text(f"Page 1 of {pages}")).to_be_visible()
+
+    page.get_by_role("link", name="Next").click()
+    expect(page.get_by_text(f"Page 2 of {pages}")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"page=2"))
+    first_row = page.locator(".leads-table tbody tr").first.inner_text()
+
+    page.reload()
+    expect(page.get_by_text(f"{expected:,} leads match")).to_be_visible()
+    expect(page.get_by_text(f"Page 2 of {pages}")).to_be_visible()
+    expect(page.get_by_role("columnheader", name="Email")).to_have_attribute(
+        "aria-sort", "ascending"
+    )
+    expect(page.get_by_label("Field").first).to_have_value("reason")
+    expect(page.get_by_label("Operator").first).to_have_value("in")
+    expect(page.get_by_label("Field").nth(1)).to_have_value("year")
+    expect(page.get_by_label("Value").nth(1)).to_have_value("2020")
+    assert page.locator(".leads-table tbody tr").first.inner_text() == first_row
+
+    page.go_back()
+    expect(page.get_by_text(f"Page 1 of {pages}")).to_be_visible()
+
+
+def test_invalid_input_is_marked_at_the_condition(page, sign_in, seeded_sandbox, live_server):
+    sign_in(live_server.url, "salesops")
+    page.get_by_label("Field").first.select_option("updatedAt")
+    page.get_by_label("Operator").first.select_option("in")
+    expect(page.get_by_text("Several values: separate them with commas.")).to_be_visible()
+    page.get_by_label("Value").first.fill("last tuesday")
+    page.get_by_role("button", name="Preview", exact=True).click()
+    expect(page.get_by_text("“last tuesday” is not a date and time")).to_be_visible()
+    expect(page.get_by_text("nothing was searched")).to_be_visible()
+    expect(page.get_by_label("Value").first).to_have_value("last tuesday")
+
+
+def test_the_lead_detail_opens_beside_the_table(page, sign_in, seeded_sandbox, live_server):
+    sign_in(live_server.url, "salesops")
+    page.locator(".leads-table tbody tr").first.get_by_role("link").click()
+    panel = page.get_by_role("complementary", name="Lead details")
+    expect(panel.get_by_role("heading", name="Vehicle wishes")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/leads/$"))
