@@ -19,7 +19,7 @@ WHERE = {
 
 def settled(page):
     """Waits until no htmx request is in flight (a row swap would eat typing)."""
-    page.wait_for_function("!document.querySelector('.htmx-request')")
+    expect(page.locator(".htmx-request")).to_have_count(0)
 
 
 def test_build_a_two_group_filter_preview_sort_page_and_reload(
