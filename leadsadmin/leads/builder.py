@@ -129,6 +129,8 @@ def condition_controls(condition: Condition, path: str) -> ConditionControls:
             lead_field.type, "text"
         )
         controls.value_text = condition.values[0] if condition.values else ""
+        if condition.error and controls.value_kind == "number":
+            controls.value_kind = "text"  # a number input would blank out what was typed
     return controls
 
 
