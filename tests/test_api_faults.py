@@ -790,3 +790,23 @@ def test_httpx_does_not_log_urls_with_where_values(caplog):
     api = Api(ok(page([])))
     api.client().find({"email": {"equals": "private@example.com"}})
     assert "private" not in caplog.text
+
+
+def test_iter_leads_refuses_a_where_too_deep_for_its_later_pages_before_sending():
+    api = Api(ok(page([])))
+    # 9 segments alone (fits); 11 once wrapped in the `and` that later pages add.
+    where = {"or": [{"and": [{"or": [{"reason": {"in": ["Test"]}}]}]}]}
+    with pytest.raises(WhereInvalid, match="nested too deeply"):
+        api.client().iter_leads(where)
+    assert api.requests == []
+
+
+def test_iter_leads_asks_for_the_next_page_after_the_last_id_seen():
+    api = Api(ok(page([{"id": 1}, {"id": 5}], total=3, limit=2)), ok(page([{"id": 9}], total=1)))
+    leads = list(api.client().iter_leads({"reason": {"equals": "Test"}}, page_size=2))
+    assert [lead["id"] for lead in leads] == [1, 5, 9]
+    second = query_of(api.requests[1])
+    assert second["where[and][0][reason][equals]"] == "Test"
+    assert second["where[and][1][id][greater_than]"] == "5"
+    assert second["sort"] == "id"
+    assert (second["limit"], second["page"], second["depth"]) == ("2", "1", "0")

@@ -234,7 +234,9 @@ class LeadsClient:
         if not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
         select = list(select) if select is not None else None
-        compile_where(where)  # refuse a bad where now, not at the first next()
+        # Refuse a bad where now, not at the first next(); check the form later
+        # pages send (wrapped in an `and` with `id > last`), which is two levels deeper.
+        compile_where({"and": [where, {"id": {"greater_than": 0}}]} if where else where)
         return self._iter_pages(where or {}, page_size, select)
 
     def _iter_pages(self, where: dict, page_size: int, select) -> Iterator[dict]:
