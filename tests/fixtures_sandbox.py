@@ -4,11 +4,12 @@
 fresh API key and points the dashboard at it; `seeded_sandbox` adds 200 leads.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
 
-from leadsadmin.sandbox.models import ApiKey
+from leadsadmin.sandbox.models import ApiKey, Lead
 from leadsadmin.sandbox.seed import sandbox_seed
 
 
@@ -36,3 +37,49 @@ def seeded_sandbox(sandbox_api):
     """`sandbox_api` after `sandbox_seed(200, seed=1)`; `.count` is 200."""
     sandbox_api.count = sandbox_seed(200, seed=1)
     return sandbox_api
+
+
+def _plain_handler(application):
+    """LiveServerThread wants a static-files handler; the sandbox needs none."""
+    return application
+
+
+@contextmanager
+def shared_sandbox(django_db_blocker, fill):
+    """A sandbox server of its own, for a whole test module that only talks HTTP:
+    `fill()` stores the leads once, the server thread serves them, and no test
+    flushes them in between (the module's tests request no db fixture). Cleans
+    up after itself; sets up the test database when no other test has."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test.testcases import LiveServerThread
+    from django.test.utils import setup_databases, teardown_databases
+
+    with django_db_blocker.unblock():
+        own_databases = None
+        if connection.settings_dict["NAME"] != connection.creation._get_test_db_name():
+            own_databases = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+        enabled, settings.SANDBOX_ENABLED = settings.SANDBOX_ENABLED, True
+        server = LiveServerThread("127.0.0.1", _plain_handler, connections_override={})
+        server.daemon = True
+        try:
+            Lead.objects.all().delete()
+            count = fill()
+            _, plain = ApiKey.issue("shared sandbox")
+            server.start()
+            server.is_ready.wait()
+            if server.error:
+                raise server.error
+            yield SandboxApi(
+                url=f"http://127.0.0.1:{server.port}/sandbox/api",
+                authorization=ApiKey.header_value(plain),
+                count=count,
+            )
+        finally:
+            if server.is_alive():
+                server.terminate()
+            settings.SANDBOX_ENABLED = enabled
+            Lead.objects.all().delete()
+            ApiKey.objects.all().delete()
+            if own_databases is not None:
+                teardown_databases(own_databases, verbosity=0)

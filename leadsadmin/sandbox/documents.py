@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from leadsadmin.schema import FIELDS, FieldType, LeadField
 
-from .where import element_text, js_parse_float, js_string
+from .where import element_text, js_parse_float, js_string, payload_datetime
 
 COLLECTION = "leads"
 
@@ -35,12 +35,6 @@ TIMESTAMP_FIELDS: tuple[LeadField, ...] = tuple(
 _BY_NAME = {f.name: f for f in FIELDS}
 DOC_FIELDS: tuple[LeadField, ...] = (_BY_NAME["id"], *DATA_FIELDS, *TIMESTAMP_FIELDS)
 LIST_FIELDS: tuple[LeadField, ...] = tuple(f for f in DATA_FIELDS if f.is_list)
-
-
-def payload_datetime(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
-        f"{value.microsecond // 1000:03d}Z"
-    )
 
 
 def now_ms() -> datetime:
@@ -73,8 +67,10 @@ def selected_fields(select) -> tuple[LeadField, ...]:
     some field is set to false (exclude mode); `id` always."""
     if not isinstance(select, dict) or not select:
         return DOC_FIELDS
+    select = {k: {"true": True, "false": False}.get(v, v) for k, v in select.items()}
     if any(value is False for value in select.values()):
-        return tuple(f for f in DOC_FIELDS if f.name == "id" or select.get(f.name) is not False)
+        # Exclude mode leaves out every field the select names, even one set to true.
+        return tuple(f for f in DOC_FIELDS if f.name == "id" or f.name not in select)
     return tuple(f for f in DOC_FIELDS if f.name == "id" or _truthy(select.get(f.name)))
 
 

@@ -2,7 +2,7 @@
 unescaped, case-insensitive (SQLite's LIKE; ILIKE on PostgreSQL, with no escape
 character, as SQLite has none)."""
 
-from django.db.models import Lookup, TextField
+from django.db.models import Func, Lookup, TextField
 
 
 class _PayloadLike(Lookup):
@@ -26,3 +26,57 @@ class PayloadLike(_PayloadLike):
 class PayloadNotLike(_PayloadLike):
     lookup_name = "payload_not_like"
     negated = True
+
+
+class NumberText(Func):
+    """A number column as JavaScript would print it (2020, not 2020.0): what
+    Payload's SQLite tables hold as text, for LIKE on number fields."""
+
+    output_field = TextField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return (
+            f"CASE WHEN {sql} = CAST({sql} AS INTEGER) THEN CAST(CAST({sql} AS INTEGER) AS TEXT)"
+            f" ELSE CAST({sql} AS TEXT) END",
+            params * 4,
+        )
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return (
+            f"CASE WHEN {sql} = trunc({sql}) THEN (({sql})::numeric::bigint)::text"
+            f" ELSE ({sql})::text END",
+            params * 3,
+        )
+
+
+class BooleanText(Func):
+    """A checkbox as SQLite stores it: "1" or "0"."""
+
+    output_field = TextField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"CAST({sql} AS TEXT)", params
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"CASE WHEN {sql} THEN '1' WHEN NOT {sql} THEN '0' END", params * 2
+
+
+class DateText(Func):
+    """A date-time as Payload stores it on SQLite: 2024-01-01T08:20:00.000Z."""
+
+    output_field = TextField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', {sql})", params
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return (
+            f"to_char(({sql}) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
+            params,
+        )

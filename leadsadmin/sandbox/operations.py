@@ -33,7 +33,15 @@ from .documents import (
     stored_value_error,
 )
 from .models import Lead, LeadListValue
-from .where import QueryError, ServerFault, js_number, uses_element_join, validate_where, where_to_q
+from .where import (
+    QueryError,
+    ServerFault,
+    js_number,
+    js_parse_float,
+    uses_element_join,
+    validate_where,
+    where_to_q,
+)
 
 SOMETHING_WENT_WRONG = {"errors": [{"message": "Something went wrong."}]}
 NOT_FOUND = {"errors": [{"message": "Not Found"}]}
@@ -79,17 +87,38 @@ def _where_param(query: dict):
 
 
 def _number_param(query: dict, name: str):
-    """A number, None when absent; a value that is not a number is kept by Payload
-    and later breaks the SQL query (500)."""
+    """Payload's parseParams: a value that reads as a number becomes one; anything
+    else stays as it came (and later takes part in JavaScript arithmetic)."""
     if name not in query:
         return None
     raw = query[name]
-    if isinstance(raw, str) and raw.strip() == "":
-        raise ServerFault(f"{name} is not a number")
-    number = js_number(raw) if isinstance(raw, str) else math.nan
-    if math.isnan(number):
-        raise ServerFault(f"{name} is not a number")
-    return int(number) if number.is_integer() else number
+    if isinstance(raw, str) and raw.strip() != "":
+        number = js_number(raw)
+        if not math.isnan(number):
+            return number
+    return raw
+
+
+def _js_num(value) -> float:
+    """JavaScript's ToNumber for the values a parameter can hold."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        return js_number(value)
+    if isinstance(value, list) and len(value) == 1:
+        return _js_num(value[0])
+    if isinstance(value, list) and not value:
+        return 0.0
+    return math.nan
+
+
+def _js_out(value):
+    """A number as JSON.stringify writes it (NaN becomes null)."""
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return None
+        return int(value) if value.is_integer() else value
+    return value
 
 
 def _bool_param(query: dict, name: str):
@@ -141,12 +170,19 @@ def _docs(ids: list[int], fields) -> list[dict]:
     return [lead_doc(by_id[i], fields) for i in ids if i in by_id]
 
 
-def _page_ids(qs: QuerySet, offset, limit) -> list[int]:
-    offset = max(0, int(offset)) if not math.isnan(offset) else 0
+def _page_ids(qs: QuerySet, offset: float, limit) -> list[int]:
+    """The ids SQLite returns for OFFSET/LIMIT as drizzle passes them: a NaN
+    offset is left out, a negative LIMIT means none, a limit that is not a
+    number is left out too; a fractional or list limit makes SQL fail."""
+    if isinstance(limit, list):
+        raise ServerFault("a list as LIMIT")
+    if isinstance(limit, float) and not limit.is_integer():
+        raise ServerFault("a fractional LIMIT")
+    start = 0 if math.isnan(offset) else max(0, int(offset))
     ids = qs.values_list("id", flat=True)
-    if limit is None or limit < 0:
-        return list(ids[offset:])
-    return list(ids[offset : offset + int(limit)])
+    if not isinstance(limit, float) or limit < 0:
+        return list(ids[start:])
+    return list(ids[start : start + int(limit)])
 
 
 # --- reading ------------------------------------------------------------------
@@ -159,24 +195,28 @@ def _authorize(authorized: bool) -> None:
 
 @_guard
 def leads_find(query: dict, *, authorized: bool) -> dict:
-    """GET /leads: the page of matching leads with Payload's ten pagination keys."""
+    """GET /leads: the page of matching leads with Payload's ten pagination keys.
+
+    The arithmetic is Payload's (operations/find.ts, drizzle's findMany) in
+    JavaScript terms, so odd parameters (`limit=abc`, `page=2.5`, `limit=-1`)
+    answer as the real server does."""
     where = _where_param(query)
     _authorize(authorized)
     validate_where(where)
-    limit_param = _number_param(query, "limit")
-    page = _number_param(query, "page") or 1
-    pagination = _bool_param(query, "pagination")
-    pagination = True if pagination is None else pagination
     qs = _matching(query, where)
     fields = selected_fields(query.get("select"))
+    limit_param = _number_param(query, "limit")
+    page_param = _number_param(query, "page")
+    pagination = _bool_param(query, "pagination")
+    pagination = True if pagination is None else pagination
 
     use_pagination = pagination and limit_param != 0
-    limit_arg = limit_param if limit_param is not None else (10 if use_pagination else 0)
+    limit_arg = limit_param if limit_param is not None else (10.0 if use_pagination else 0.0)
+    page = page_param if page_param not in (None, "", 0) else 1.0
+    page_number = _js_num(page)
     limit = limit_arg
-    if isinstance(limit, float):
-        raise ServerFault("a fractional limit")
-    offset = (page - 1) * limit
-    if limit == 0:
+    offset = (page_number - 1) * _js_num(limit)
+    if limit == 0 and isinstance(limit, float):
         pagination = False
         limit = None
 
@@ -188,7 +228,7 @@ def leads_find(query: dict, *, authorized: bool) -> dict:
             "docs": [],
             "hasNextPage": False,
             "hasPrevPage": False,
-            "limit": limit,
+            "limit": _js_out(limit),
             "nextPage": None,
             "page": 1,
             "pagingCounter": 0,
@@ -199,30 +239,34 @@ def leads_find(query: dict, *, authorized: bool) -> dict:
         if limit is None:
             del empty["limit"]
         return empty
-    counted = pagination is not False and (not joined or (limit is not None and len(ids) <= limit))
-    total_docs = total_pages = paging_counter = 0
+    counted = pagination is not False and (
+        not joined or (limit is not None and len(ids) <= _js_num(limit))
+    )
+    total_docs = 0
+    total_pages = paging_counter = math.nan
     has_prev = has_next = False
     if counted:
         total_docs = qs.count()
-        total_pages = math.ceil(total_docs / limit) if limit else 1
-        has_prev = page > 1
-        has_next = total_pages > page
-        paging_counter = (page - 1) * limit + 1
+        numeric_limit = isinstance(limit, float) and limit != 0
+        total_pages = float(math.ceil(total_docs / limit)) if numeric_limit else 1.0
+        has_prev = page_number > 1
+        has_next = total_pages > page_number
+        paging_counter = (page_number - 1) * _js_num(limit) + 1
     docs = _docs(ids, fields)
     if pagination is False or not total_docs:
-        total_docs, total_pages, paging_counter = len(docs), 1, 1
+        total_docs, total_pages, paging_counter = len(docs), 1.0, 1.0
         has_prev = has_next = False
     return {
         "docs": docs,
         "hasNextPage": has_next,
         "hasPrevPage": has_prev,
-        "limit": limit_arg,
-        "nextPage": page + 1 if has_next else None,
-        "page": page,
-        "pagingCounter": paging_counter,
-        "prevPage": page - 1 if has_prev else None,
+        "limit": _js_out(limit_arg),
+        "nextPage": _js_out(page_number + 1) if has_next else None,
+        "page": _js_out(page),
+        "pagingCounter": _js_out(paging_counter),
+        "prevPage": _js_out(page_number - 1) if has_prev else None,
         "totalDocs": total_docs,
-        "totalPages": total_pages,
+        "totalPages": _js_out(total_pages),
     }
 
 
@@ -235,10 +279,12 @@ def leads_count(query: dict, *, authorized: bool) -> dict:
 
 
 def _lead_id(raw: str):
-    number = js_number(raw)
-    if math.isnan(number) or not number.is_integer():
-        return None
-    return int(number)
+    """The path segment as Payload reads a numeric id (parseFloat: "12abc" is 12);
+    None when it names no possible lead; 500 when it is not a number at all."""
+    number = js_parse_float(raw)
+    if math.isnan(number):
+        raise ServerFault("the id is not a number")
+    return int(number) if number.is_integer() else None
 
 
 @_guard
@@ -275,7 +321,7 @@ def leads_update(query: dict, body: dict, *, authorized: bool) -> tuple[int, dic
     limit = _number_param(query, "limit")
     fields = selected_fields(query.get("select"))
     rows = qs.values_list("id", *(f.name for f in checked_fields(body)))
-    if limit and limit > 0:
+    if isinstance(limit, float) and limit > 0:
         rows = rows[: int(limit)]
     changes = changes_from_body(body)
     checked = checked_fields(body)

@@ -17,10 +17,11 @@ import math
 import re
 from datetime import UTC, datetime
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 
 from leadsadmin.schema import FIELDS_BY_NAME, PAYLOAD_OPERATORS, FieldType, LeadField
 
+from .lookups import BooleanText, DateText, NumberText, PayloadLike, PayloadNotLike
 from .models import LeadListValue
 
 VALID_OPERATORS = frozenset(PAYLOAD_OPERATORS)
@@ -261,6 +262,12 @@ def js_date(value):
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def payload_datetime(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
+        f"{value.microsecond // 1000:03d}Z"
+    )
+
+
 def _is_invalid(value) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
@@ -274,25 +281,39 @@ def condition_q(field: LeadField, operator: str, value) -> Q | None:
         raise ServerFault(f"{operator} on a field that is not a point")
     if field.is_list:
         return _list_q(field, operator, value)
-    column = field.name
     if field.type in NUMERIC_TYPES and operator == "like":
         operator = "equals"
     if operator == "like":
         if not isinstance(value, str):
             raise ServerFault("like needs a string")
-        if field.type in (FieldType.DATETIME, FieldType.BOOLEAN, *NUMERIC_TYPES):
-            return MATCH_NOTHING
         q = Q()
         for word in value.split(" "):
-            q &= Q(**{f"{column}__payload_like": f"%{word}%"})
+            q &= _like(field, f"%{word}%")
         return q
     if operator == "exists":
         exists = value is True or value == "true"
-        return Q(**{f"{column}__isnull": not exists})
+        return Q(**{f"{field.name}__isnull": not exists})
     value = _coerce(field, operator, value)
     if value is _DROP:
         return None
-    return _scalar_q(field, column, operator, value)
+    return _scalar_q(field, field.name, operator, value)
+
+
+def _as_text(field: LeadField):
+    """The column as the text Payload's SQLite table holds, for LIKE."""
+    column = F(field.name)
+    if field.type in NUMERIC_TYPES:
+        return NumberText(column)
+    if field.type == FieldType.BOOLEAN:
+        return BooleanText(column)
+    if field.type == FieldType.DATETIME:
+        return DateText(column)
+    return column
+
+
+def _like(field: LeadField, pattern: str, negated: bool = False) -> Q:
+    lookup = PayloadNotLike if negated else PayloadLike
+    return Q(lookup(_as_text(field), pattern))
 
 
 _DROP = object()
@@ -317,8 +338,16 @@ def _coerce(field: LeadField, operator: str, value):
         return _number_or_none(value)
     if field.type == FieldType.DATETIME:
         date = js_date(value)
-        return _DROP if _is_invalid(date) else date
+        if _is_invalid(date):
+            raise ServerFault("not a date")  # drizzle binds `undefined`
+        return date
     return value
+
+
+def _js_truthy(value) -> bool:
+    if isinstance(value, float) and math.isnan(value):
+        return False
+    return value not in (False, 0, "", None)
 
 
 def _db_value(field: LeadField, value):
@@ -326,12 +355,8 @@ def _db_value(field: LeadField, value):
     if value is None:
         return None
     if field.type == FieldType.BOOLEAN:
-        if isinstance(value, bool):
-            return value
-        # SQLite compares a 0/1 integer column numerically with 0/1 and "0"/"1".
-        if value in (0, 1, "0", "1"):
-            return bool(int(value))
-        return _DROP
+        # drizzle writes a checkbox value as 1 when it is truthy, else 0.
+        return _js_truthy(value)
     if field.type in NUMERIC_TYPES:
         if isinstance(value, bool):
             return float(value)
@@ -345,19 +370,21 @@ def _db_value(field: LeadField, value):
     return js_string(value)
 
 
+def _pattern_text(field: LeadField, value) -> str:
+    if field.type == FieldType.DATETIME:
+        return payload_datetime(value) if isinstance(value, datetime) else "null"
+    return "null" if value is None else js_string(value)
+
+
 def _scalar_q(field: LeadField, column: str, operator: str, value) -> Q | None:
     if operator in ("in", "not_in", "all"):
         return _scalar_list_q(field, column, operator, value)
     if isinstance(value, (dict, list)):
         raise ServerFault("an object where a value belongs")
     if operator == "contains":
-        if field.type in (FieldType.DATETIME, FieldType.BOOLEAN, *NUMERIC_TYPES):
-            return MATCH_NOTHING
-        return Q(**{f"{column}__payload_like": f"%{js_string(value)}%"})
+        return _like(field, f"%{_pattern_text(field, value)}%")
     if operator == "not_like":
-        if field.type in (FieldType.DATETIME, FieldType.BOOLEAN, *NUMERIC_TYPES):
-            return Q(**{f"{column}__isnull": False})
-        return Q(**{f"{column}__payload_not_like": js_string(value)})
+        return _like(field, _pattern_text(field, value), negated=True)
     db_value = _db_value(field, value)
     if operator == "equals":
         if db_value is None:
