@@ -66,3 +66,17 @@ def json_response(status, body):
     return httpx.Response(
         status, content=json.dumps(body).encode(), headers={"content-type": "application/json"}
     )
+
+
+@pytest.fixture
+def ensure_roles():
+    """Recreates the role groups if a live_server test's flush removed them.
+
+    Call it inside the test, after the browser started: the roles migration's
+    data must be visible to the connection the test body uses."""
+    import importlib
+
+    from django.apps import apps
+
+    roles_migration = importlib.import_module("leadsadmin.core.migrations.0002_roles")
+    return lambda: roles_migration.create_roles(apps, None)

@@ -23,10 +23,11 @@ def settled(page):
 
 
 def test_build_a_two_group_filter_preview_sort_page_and_reload(
-    page, sign_in, seeded_sandbox, live_server
+    page, sign_in, seeded_sandbox, live_server, ensure_roles
 ):
     expected = get_client().count(WHERE)
     assert expected > 25  # so there is a second page
+    ensure_roles()
     sign_in(live_server.url, "salesops")
     expect(page.get_by_text("200 leads match")).to_be_visible()
 
@@ -81,7 +82,10 @@ def test_build_a_two_group_filter_preview_sort_page_and_reload(
     expect(page.get_by_text(f"Page 1 of {pages}")).to_be_visible()
 
 
-def test_invalid_input_is_marked_at_the_condition(page, sign_in, seeded_sandbox, live_server):
+def test_invalid_input_is_marked_at_the_condition(
+    page, sign_in, seeded_sandbox, live_server, ensure_roles
+):
+    ensure_roles()
     sign_in(live_server.url, "salesops")
     page.get_by_label("Field").first.select_option("updatedAt")
     page.get_by_label("Operator").first.select_option("in")
@@ -93,7 +97,10 @@ def test_invalid_input_is_marked_at_the_condition(page, sign_in, seeded_sandbox,
     expect(page.get_by_label("Value").first).to_have_value("last tuesday")
 
 
-def test_the_lead_detail_opens_beside_the_table(page, sign_in, seeded_sandbox, live_server):
+def test_the_lead_detail_opens_beside_the_table(
+    page, sign_in, seeded_sandbox, live_server, ensure_roles
+):
+    ensure_roles()
     sign_in(live_server.url, "salesops")
     page.locator(".leads-table tbody tr").first.get_by_role("link").click()
     panel = page.get_by_role("complementary", name="Lead details")
