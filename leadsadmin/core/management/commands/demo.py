@@ -1,0 +1,132 @@
+"""`manage.py demo`: the whole product on this machine with one command.
+
+Migrates, seeds the sandbox when it is empty, creates one user per role (password
+from DEMO_PASSWORD or a generated one), issues a fresh sandbox key, then runs the
+task worker and a threaded development server as child processes pointed at the
+server's own sandbox. A threaded server matters: a dashboard request calls the
+sandbox on the same server, and a single-threaded one would wait for itself.
+Ctrl-C (or SIGTERM) stops both children.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from leadsadmin.core import roles
+from leadsadmin.sandbox.models import ApiKey, Lead
+from leadsadmin.sandbox.seed import sandbox_seed
+
+DEMO_USERS = {
+    "salesops": roles.SALES_OPS,
+    "teamlead": roles.TEAM_LEADS,
+    "auditor": roles.AUDITORS,
+    "admin": None,  # superuser
+}
+MANAGE_PY = Path(settings.BASE_DIR) / "manage.py"
+
+
+@dataclass
+class DemoSetup:
+    password: str
+    authorization: str
+    seeded: int
+
+
+def demo_setup(*, seed_count: int = 5000, password: str | None = None) -> DemoSetup:
+    """Everything `demo` does before serving: seed an empty sandbox, create or
+    update the demo users, and issue a fresh sandbox key."""
+    seeded = sandbox_seed(seed_count) if not Lead.objects.exists() else 0
+    password = password or os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(9)
+    for username, group_name in DEMO_USERS.items():
+        user, _ = User.objects.get_or_create(
+            username=username, defaults={"email": f"{username}@example.com"}
+        )
+        user.is_active = True
+        user.is_staff = group_name is None
+        user.is_superuser = group_name is None
+        user.set_password(password)
+        user.save()
+        if group_name:
+            user.groups.set([Group.objects.get(name=group_name)])
+    _, plain = ApiKey.issue("demo")
+    return DemoSetup(password=password, authorization=ApiKey.header_value(plain), seeded=seeded)
+
+
+def _host_port(addrport: str) -> str:
+    return addrport if ":" in addrport else f"127.0.0.1:{addrport}"
+
+
+class Command(BaseCommand):
+    help = "Runs the whole product locally: sandbox API with demo data, demo users, worker, server."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--addrport", default="127.0.0.1:8000", help="where to serve (127.0.0.1:8000)"
+        )
+        parser.add_argument(
+            "--count", type=int, default=5000, help="leads to seed into an empty sandbox (5000)"
+        )
+
+    def handle(self, *args, addrport, count, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        setup = demo_setup(seed_count=count)
+        if setup.seeded:
+            self.stdout.write(f"Seeded the sandbox with {setup.seeded} leads.")
+        host_port = _host_port(addrport)
+        env = {
+            **os.environ,
+            "LEADS_API_URL": f"http://{host_port}/sandbox/api",
+            "LEADS_API_KEY": setup.authorization,
+            "SANDBOX_ENABLED": "True",
+            "SANDBOX_SELF_URL": f"http://{host_port}",
+        }
+        python = [sys.executable, str(MANAGE_PY)]
+        children = [
+            subprocess.Popen([*python, "db_worker", "--no-reload"], env=env),
+            subprocess.Popen([*python, "runserver", "--noreload", host_port], env=env),
+        ]
+        self.stdout.write(
+            f"\nLeads Admin: http://{host_port}/\n"
+            f"Users: {', '.join(DEMO_USERS)} (admin is a superuser)\n"
+            f"Password: {setup.password}\n"
+            "Ctrl-C stops the server and the worker.\n"
+        )
+        self._wait(children)
+
+    def _wait(self, children: list[subprocess.Popen]) -> None:
+        stopping = False
+
+        def stop(signum, frame):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while not stopping and all(child.poll() is None for child in children):
+                time.sleep(0.3)
+        except KeyboardInterrupt:
+            stopping = True
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
+        if failed and not stopping:
+            raise CommandError(f"{failed[0].args[2]} stopped with exit code {failed[0].returncode}")
+        self.stdout.write("Stopped.")
