@@ -161,6 +161,19 @@ def test_htmx_gets_the_workspace_and_the_canonical_url(client_as, recording_api)
     assert response["HX-Push-Url"] == "/leads/?c0=0&f0=reason&op0=equals&v0=Test"
 
 
+def test_sorting_and_paging_get_only_the_preview(client_as, recording_api):
+    response = client_as("salesops").get(
+        "/leads/?c0=0&f0=reason&v0=Test&sort=-year&page=2",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="preview",
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="preview"')
+    assert 'id="builder"' not in html
+    assert '<input type="hidden" name="sort" value="-year" form="filter-form">' in html
+    assert response["HX-Push-Url"] == "/leads/?c0=0&f0=reason&op0=equals&v0=Test&sort=-year&page=2"
+
+
 def test_a_history_restore_gets_the_whole_page(client_as, recording_api):
     response = client_as("salesops").get(
         "/leads/", HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true"

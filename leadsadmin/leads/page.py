@@ -8,8 +8,8 @@ import json
 from django.urls import reverse
 
 from leadsadmin import api
-from leadsadmin.leads.builder import FIELD_CHOICES, builder_rows
-from leadsadmin.leads.columns import column_choices
+from leadsadmin.leads.builder import builder_rows
+from leadsadmin.leads.columns import column_chooser_html
 from leadsadmin.leads.filters import FilterTree, querystring_from_filter, where_from_filter
 from leadsadmin.leads.forms import SavedFilterForm
 from leadsadmin.leads.preview import (
@@ -34,7 +34,6 @@ def builder_context(tree: FilterTree, state: TableState) -> dict:
     return {
         "tree": tree,
         "rows": builder_rows(tree),
-        "field_choices": FIELD_CHOICES,
         "filter_qs": filter_qs,
         "state": state,
         "where": where,
@@ -57,7 +56,7 @@ def leads_page_context(
     context.update(
         page_qs=page_querystring(filter_qs, state),
         page_sizes=PAGE_SIZES,
-        column_choices=column_choices(),
+        column_chooser=lambda: column_chooser_html(state.columns),  # only the page uses it
         saved_filters=saved_filters_visible_to(user),
         bulk_edit_url=f"{BULK_NEW_URL}?{filter_qs}" if can_bulk_edit else "",
     )

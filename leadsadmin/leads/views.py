@@ -10,7 +10,7 @@ from django_htmx.http import push_url, retarget
 from leadsadmin import api
 from leadsadmin.api.errors import LeadsApiError, NotFound
 from leadsadmin.core.roles import BULK_EDIT_LEADS, EXPORT_LEADS, VIEW_LEADS
-from leadsadmin.leads.builder import FIELD_CHOICES, condition_controls, condition_refit
+from leadsadmin.leads.builder import condition_controls, condition_refit
 from leadsadmin.leads.detail import lead_detail_groups
 from leadsadmin.leads.export import export_filename, leads_csv_start
 from leadsadmin.leads.filters import (
@@ -38,9 +38,11 @@ def _table_state(request):
 
 
 def _page(request, context, url, status=200):
-    """The whole page, or for htmx the workspace fragment with the canonical URL pushed."""
+    """The whole page; for htmx the workspace, or only the preview when sorting
+    and paging target it, with the canonical URL pushed."""
     if request.htmx and not request.htmx.history_restore_request:
-        response = render(request, "leads/index.html#workspace", context, status=status)
+        part = "preview" if request.htmx.target == "preview" else "workspace"
+        response = render(request, f"leads/index.html#{part}", context, status=status)
         return push_url(response, url)
     return render(request, "leads/index.html", context, status=status)
 
@@ -97,7 +99,7 @@ def condition_row(request, row):
     """One condition row again, after its field or operator changed."""
     condition = condition_refit(condition_from_querydict(request.GET, row))
     path = request.GET.get(f"c{row}", "0")
-    context = {"controls": condition_controls(condition, path), "field_choices": FIELD_CHOICES}
+    context = {"controls": condition_controls(condition, path)}
     return render(request, "leads/index.html#condition", context)
 
 

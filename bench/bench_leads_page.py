@@ -1,0 +1,288 @@
+"""Benchmark the leads page (issue 5) against the sandbox over real HTTP.
+
+1. The full /leads/ page with an empty filter (builder, saved filters, a 25-row
+   preview): median server time and HTML size.
+2. A 50-row preview (the htmx fragment that sorting and paging fetch) against the
+   client's own ``find`` for the same where, columns and depth, interleaved in
+   blocks so machine noise hits both.
+3. /leads/export.csv of every lead (100,000 by default): time, rows, and this
+   process's memory while streaming (RSS sampled every 10,000 rows, and the peak).
+
+The sandbox runs as ``manage.py runserver`` in a subprocess on a SQLite database
+seeded with ``sandbox_seed``; the dashboard runs in this process through Django's
+test client, so "server time" is the time Django spends on the request, including
+its API call to the sandbox.
+
+    uv run python bench/bench_leads_page.py                  # 100,000 leads
+    uv run python bench/bench_leads_page.py --leads 20000 --calls 60
+    uv run python bench/bench_leads_page.py --db var/bench-leads.sqlite3   # reuse the seeded DB
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+PREPARE = """
+import django, sys
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from leadsadmin.sandbox.models import ApiKey, Lead
+from leadsadmin.sandbox.seed import sandbox_seed
+wanted = int(sys.argv[1])
+have = Lead.objects.count()
+if have < wanted:
+    sandbox_seed(wanted - have)
+_, plain = ApiKey.issue("bench_leads_page")
+print(Lead.objects.count())
+print(ApiKey.header_value(plain))
+"""
+
+# runserver with TCP_NODELAY: stock runserver writes headers and body in separate
+# small segments, and Nagle's algorithm would add ~40 ms to every kept-alive answer.
+SERVE = """
+import sys, django
+django.setup()
+from django.core.management import call_command
+from django.core.servers import basehttp
+basehttp.WSGIRequestHandler.disable_nagle_algorithm = True
+call_command("runserver", sys.argv[1], use_reloader=False)
+"""
+
+WHERE_QUERY = "c0=0&f0=processStatuses&op0=equals&v0=Lost&c1=1&f1=year&op1=greater_than&v1=2020"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare_sandbox(env: dict, leads: int) -> tuple[int, str]:
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", PREPARE, str(leads)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"preparing the sandbox failed:\n{result.stderr}")
+    count, authorization = result.stdout.split("\n")[:2]
+    print(f"sandbox ready: {int(count):,} leads ({time.perf_counter() - started:.0f} s)")
+    return int(count), authorization
+
+
+def start_server(env: dict, authorization: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVE, f"127.0.0.1:{port}"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}/sandbox/api"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(f"{base}/leads/count", headers={"Authorization": authorization})
+            if response.is_success:
+                return server, base
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    server.kill()
+    raise SystemExit("the sandbox server did not start")
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def timed_ms(call) -> float:
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000
+
+
+def full_page(browser, calls: int) -> dict:
+    for _ in range(5):
+        browser.get("/leads/")
+    times = [timed_ms(lambda: browser.get("/leads/")) for _ in range(calls)]
+    html = browser.get("/leads/").content
+    assert b"leads match" in html, "the preview did not run"
+    return {
+        "median_ms": statistics.median(times),
+        "p90_ms": _p90(times),
+        "html_kb": len(html) / 1024,
+    }
+
+
+def preview_vs_find(browser, calls: int, block: int = 10) -> dict:
+    """Two views of the preview's cost over ``find``: interleaved medians of the
+    preview request and of a bare ``find``; and, inside each preview request, the
+    request's time minus the time its own ``find`` took (immune to server noise)."""
+    from django.http import QueryDict
+
+    from leadsadmin.api import get_client
+    from leadsadmin.leads.columns import DEFAULT_COLUMNS, columns_select
+    from leadsadmin.leads.filters import filter_from_querydict, where_from_filter
+
+    where = where_from_filter(filter_from_querydict(QueryDict(WHERE_QUERY)))
+    client = get_client()
+    url = f"/leads/?{WHERE_QUERY}&size=50"
+    select = columns_select(DEFAULT_COLUMNS)
+    real_find = client.find
+    inside = []
+
+    def timed_find(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return real_find(*args, **kwargs)
+        finally:
+            inside.append((time.perf_counter() - started) * 1000)
+
+    def preview():
+        response = browser.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="preview")
+        assert response.status_code == 200 and b"leads match" in response.content
+
+    def find():
+        real_find(where=where, limit=50, page=1, depth=0, select=select)
+
+    client.find = timed_find
+    try:
+        for _ in range(5):
+            preview()
+            find()
+        previews, finds, own = [], [], []
+        for _ in range(max(1, calls // block)):
+            for _ in range(block):
+                inside.clear()
+                took = timed_ms(preview)
+                previews.append(took)
+                own.append(took - sum(inside))
+            finds += [timed_ms(find) for _ in range(block)]
+    finally:
+        del client.find
+    p, f = statistics.median(previews), statistics.median(finds)
+    return {
+        "preview_ms": p,
+        "find_ms": f,
+        "extra_ms": p - f,
+        "extra_pct": (p - f) / f * 100,
+        "own_ms": statistics.median(own),
+    }
+
+
+def export_all(browser) -> dict:
+    rss_start = rss_mb()
+    started = time.perf_counter()
+    response = browser.get("/leads/export.csv?" + urlencode({"cols": "name,email,phone,year"}))
+    rows, size, samples = -1, 0, []
+    pending = b""
+    for chunk in response.streaming_content:
+        size += len(chunk)
+        pending += chunk
+        lines = pending.count(b"\n")
+        pending = b""
+        before = rows
+        rows += lines
+        if rows // 10_000 != before // 10_000 and rows >= 10_000:
+            samples.append((rows // 10_000 * 10_000, rss_mb() - rss_start))
+    seconds = time.perf_counter() - started
+    return {"rows": rows, "seconds": seconds, "mb": size / 2**20, "rss_growth": samples}
+
+
+def _p90(values):
+    return sorted(values)[int(len(values) * 0.9) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--leads", type=int, default=100_000)
+    parser.add_argument("--calls", type=int, default=100)
+    parser.add_argument("--db", default=str(REPO / "var" / "bench-leads.sqlite3"))
+    args = parser.parse_args()
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{Path(args.db).resolve()}",
+        "SANDBOX_ENABLED": "True",
+        "DJANGO_SETTINGS_MODULE": "leadsadmin.settings",
+        "DEBUG": "False",
+        "SECRET_KEY": "bench-only-not-secret",
+        "ALLOWED_HOSTS": "testserver,127.0.0.1",
+        "SECURE_SSL_REDIRECT": "False",
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("LEADS_API_URL", None)
+    env.pop("LEADS_API_KEY", None)
+    leads, authorization = prepare_sandbox(env, args.leads)
+    server, base = start_server(env, authorization)
+    try:
+        os.environ.update(env)
+        os.environ["LEADS_API_URL"] = base
+        os.environ["LEADS_API_KEY"] = authorization
+        import django
+
+        django.setup()
+        from django.contrib.auth.models import Group, User
+        from django.test import Client
+
+        user, _ = User.objects.get_or_create(username="bench-leads")
+        user.groups.add(Group.objects.get(name="Sales ops"))
+        browser = Client()
+        browser.force_login(user)
+
+        page = full_page(browser, args.calls)
+        preview = preview_vs_find(browser, args.calls)
+        export = export_all(browser)
+    finally:
+        server.terminate()
+        server.wait(10)
+
+    print(f"\nLeads page benchmark, {leads:,} leads in the sandbox, {args.calls} calls per case\n")
+    print(f"{'case':<44}{'median':>10}{'p90':>10}{'HTML':>10}")
+    print(
+        f"{'full /leads/ page, empty filter':<44}{page['median_ms']:>8.1f}ms"
+        f"{page['p90_ms']:>8.1f}ms{page['html_kb']:>8.1f}KB"
+    )
+    print(f"\n{'case':<44}{'preview':>10}{'find':>10}{'extra':>10}{'extra %':>10}")
+    print(
+        f"{'50-row preview vs client.find (same where)':<44}{preview['preview_ms']:>8.1f}ms"
+        f"{preview['find_ms']:>8.1f}ms{preview['extra_ms']:>8.1f}ms{preview['extra_pct']:>9.0f}%"
+    )
+    print(
+        f"{'  same, measured inside each request':<44}{'':>10}{'':>10}"
+        f"{preview['own_ms']:>8.1f}ms   (request time minus its own find)"
+    )
+    print(
+        f"\nexport.csv: {export['rows']:,} leads, {export['mb']:.1f} MB CSV in "
+        f"{export['seconds']:.1f} s ({export['rows'] / export['seconds']:,.0f} leads/s)"
+    )
+    print(f"{'rows streamed':>14}  RSS growth since the request started")
+    for rows, growth in export["rss_growth"]:
+        print(f"{rows:>14,}  {growth:+.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
