@@ -1,5 +1,6 @@
 """The sandbox's HTTP layer: Payload's REST routes for the `leads` collection."""
 
+import io
 import json
 
 from django.conf import settings
@@ -65,8 +66,10 @@ def _body(request) -> dict:
     try:
         if content_type == "application/json":
             return json.loads(request.body) if request.body else {}
-        if content_type.startswith("multipart/") and "_payload" in request.POST:
-            return json.loads(request.POST["_payload"])
+        if content_type.startswith("multipart/"):
+            # Django parses form bodies of POST only; Payload's admin PATCHes multipart.
+            fields, _ = request.parse_file_upload(request.META, io.BytesIO(request.body))
+            return json.loads(fields["_payload"]) if "_payload" in fields else {}
     except ValueError:
         raise PayloadError(400, INVALID_JSON) from None
     return {}
