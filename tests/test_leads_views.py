@@ -465,6 +465,8 @@ def test_the_lead_detail_shows_every_field_by_group(client_as, seeded_sandbox):
     for heading in ("Status", "Contact", "Vehicle wishes", "Consent &amp; notifications"):
         assert f"<h3>{heading}</h3>" in html
     assert html.count("<dt>") == 85
+    assert ">Close details</button>" in html
+    assert client.get("/leads/detail/closed", **HX).content == b""
     assert "<html" in client.get("/leads/3/").content.decode()
     assert client.get("/leads/99999/").status_code == 404
 

@@ -2,8 +2,15 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import Http404, HttpResponseBadRequest, QueryDict, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url, retarget
 
@@ -35,6 +42,10 @@ def _table_state(request):
     if "cols" in request.GET and state.columns != remembered:
         column_preference_remember(request.user, state.columns)
     return state
+
+
+def _leads_link(filter_query: str) -> str:
+    return reverse("leads:index") + (f"?{filter_query}" if filter_query else "")
 
 
 def _page(request, context, url, status=200):
@@ -119,6 +130,12 @@ def lead_detail(request, lead_id):
 
 
 @require_GET
+def lead_detail_closed(request):
+    """The side panel's Close button swaps this nothing in."""
+    return HttpResponse("")
+
+
+@require_GET
 @permission_required(EXPORT_LEADS, raise_exception=True)
 def export_csv(request):
     tree = filter_from_querydict(request.GET)
@@ -150,7 +167,7 @@ def saved_filter_new(request):
         messages.error(
             request, "The filter was not saved: give it a name (120 characters at most)."
         )
-    return redirect(f"/leads/?{query}" if query else "/leads/")
+    return redirect(_leads_link(query))
 
 
 @require_POST
@@ -159,5 +176,4 @@ def saved_filter_remove(request, saved_filter_id):
     if not saved_filter_delete(user=request.user, saved_filter_id=saved_filter_id):
         raise Http404("You have no saved filter with this id.")
     messages.success(request, "Deleted the saved filter.")
-    back = request.POST.get("current", "")
-    return redirect(f"/leads/?{back}" if back else "/leads/")
+    return redirect(_leads_link(request.POST.get("current", "")))

@@ -106,3 +106,5 @@ def test_the_lead_detail_opens_beside_the_table(
     panel = page.get_by_role("complementary", name="Lead details")
     expect(panel.get_by_role("heading", name="Vehicle wishes")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/leads/$"))
+    panel.get_by_role("button", name="Close details").click()
+    expect(panel).to_be_hidden()
