@@ -290,7 +290,8 @@ def test_api_failure_mid_job_stops_with_a_reason_and_retry_runs_the_rest(
     assert operation.state == State.STOPPED
     assert reason in operation.stop_reason
     assert operation.updated_count == 20  # chunks 1 and 2 stay recorded
-    assert Counter(_outcomes(operation).values())["sent"] == 10
+    assert Counter(_outcomes(operation).values())["pending"] == operation.total - 20
+    assert operation.in_flight["first"] == sorted(_outcomes(operation))[20]
 
     assert bulk_operation_retry(operation=operation)
     operation.refresh_from_db()

@@ -70,6 +70,10 @@ class BulkOperation(models.Model):
     run_started_at = models.DateTimeField(null=True, blank=True)
     run_start_done = models.PositiveIntegerField(default=0)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The chunk sent and not recorded yet: {"body_index", "first", "last"} lead ids.
+    # Left set by a crash or a failed request, it tells the next run that those
+    # leads may already have been applied.
+    in_flight = models.JSONField(null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)
     stop_reason = models.TextField(blank=True)
 
@@ -147,10 +151,7 @@ class PinnedLead(models.Model):
     """A lead matched at review, its values then, and what happened to it."""
 
     class Outcome(models.TextChoices):
-        PENDING = "pending", "Not sent yet"
-        # In a request whose answer was never recorded (crash, timeout, API down):
-        # it may or may not have been applied; a resumed run finds out.
-        SENT = "sent", "Sent, answer not recorded"
+        PENDING = "pending", "Not done yet"
         UPDATED = "updated", "Updated"
         ERROR = "error", "Error"
         CONFLICT = "conflict", "Conflict"

@@ -17,12 +17,12 @@ import json
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.http import QueryDict
 from django.utils import timezone
@@ -37,6 +37,7 @@ from leadsadmin.bulk.changes import (
     value_describe,
 )
 from leadsadmin.bulk.models import BulkChunk, BulkOperation, PinnedLead
+from leadsadmin.bulk.reading import matched_lead_pages
 from leadsadmin.leads.filters import FilterInvalid, filter_from_querydict, where_from_filter
 from leadsadmin.schema import lead_field
 
@@ -45,7 +46,7 @@ logger = logging.getLogger(__name__)
 State = BulkOperation.State
 Outcome = PinnedLead.Outcome
 
-# Pinning reads pages this large: a 10,000-lead review is 20 requests, not 100.
+# Pinning reads pages this large (the client's maximum): fewer, larger requests.
 PIN_PAGE_SIZE = 500
 PIN_BATCH_SIZE = 1000
 SAMPLE_SIZE = 10
@@ -99,7 +100,7 @@ def bulk_operation_prepare(
         pinned_since=_pinning_moment(),
     )
     try:
-        _pin(operation, changes, client, where, limit)
+        _pin(operation, changes, client, where, limit, matched)
     except BaseException:
         # Nothing was sent; a half-pinned review must not be applied.
         operation.delete()
@@ -123,43 +124,69 @@ def _refuse_if_too_large(count: int, limit: int | None) -> None:
         )
 
 
-def _pin(operation, changes, client, where, limit) -> None:
+def _pin(operation, changes, client, where, limit, matched) -> None:
     fields = [change.field for change in changes]
+    per_lead = any(change.depends_on_current_value for change in changes)
     counters = {name: Counter() for name in fields}
-    bodies: dict[str, int] = {}
+    bodies: dict[str, int] = {body_key(body_for_lead(changes, {})): 0} if not per_lead else {}
     batch, total = [], 0
     select = ["id", "updatedAt", *fields]
-    for lead in client.iter_leads(where=where or None, page_size=PIN_PAGE_SIZE, select=select):
-        before = {name: lead.get(name) for name in fields}
-        key = body_key(body_for_lead(changes, before))
-        index = bodies.setdefault(key, len(bodies))
-        batch.append(
-            PinnedLead(
-                operation=operation,
-                lead_id=lead["id"],
-                updated_at=lead.get("updatedAt") or "",
-                before=before,
-                body_index=index,
-            )
-        )
-        for name in fields:
-            _count_value(counters[name], name, before[name])
-        total += 1
-        _refuse_if_too_large(total, limit)
-        if len(batch) >= PIN_BATCH_SIZE:
-            PinnedLead.objects.bulk_create(batch, ignore_conflicts=True)
-            batch = []
-    if batch:
-        PinnedLead.objects.bulk_create(batch, ignore_conflicts=True)
+    pages = matched_lead_pages(client, where, select=select, count=matched, page_size=PIN_PAGE_SIZE)
+    with closing(pages):
+        for page in pages:
+            for lead in page:
+                before = {name: lead.get(name) for name in fields}
+                index = 0
+                if per_lead:
+                    key = body_key(body_for_lead(changes, before))
+                    index = bodies.setdefault(key, len(bodies))
+                batch.append((lead["id"], lead.get("updatedAt") or "", before, index))
+                for name in fields:
+                    _count_value(counters[name], name, before[name])
+            total += len(page)
+            _refuse_if_too_large(total, limit)
+            if len(batch) >= PIN_BATCH_SIZE:
+                _insert_pins(operation, batch)
+                batch = []
+    _insert_pins(operation, batch)
     if total == 0:
         raise OperationRefused("No leads match this filter any more: there is nothing to change.")
-    operation.total = PinnedLead.objects.filter(operation=operation).count()
+    operation.total = total
     operation.bodies = [json.loads(key) for key in bodies]
     operation.value_counts = {name: _counts_for_review(counters[name]) for name in fields}
     operation.sample = _sample(operation, client, fields)
     operation.needs_confirmation = not where or operation.total > settings.BULK_CONFIRM_THRESHOLD
     operation.state = State.REVIEWED
     operation.save()
+
+
+def _insert_pins(operation, rows) -> None:
+    """One executemany per batch: bulk_create builds its SQL in Python and took
+    most of a 10,000-lead review (bench/bench_bulk.py)."""
+    if not rows:
+        return
+    meta = PinnedLead._meta
+    before = meta.get_field("before")
+    columns = ["operation", "lead_id", "updated_at", "before", "body_index", "outcome", "message"]
+    names = ", ".join(connection.ops.quote_name(meta.get_field(c).column) for c in columns)
+    placeholders = ", ".join(["%s"] * len(columns))
+    sql = (
+        f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({names}) VALUES ({placeholders})"
+    )
+    values = [
+        (
+            operation.pk,
+            lead_id,
+            updated_at,
+            before.get_db_prep_save(values, connection),
+            index,
+            Outcome.PENDING,
+            "",
+        )
+        for lead_id, updated_at, values, index in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, values)
 
 
 def _count_value(counter: Counter, name: str, value) -> None:
@@ -277,9 +304,7 @@ def bulk_operation_retry(*, operation: BulkOperation, include_errors: bool = Fal
             reopened = PinnedLead.objects.filter(operation=current, outcome=Outcome.ERROR).update(
                 outcome=Outcome.PENDING, message="", after=None
             )
-        left = PinnedLead.objects.filter(
-            operation=current, outcome__in=(Outcome.PENDING, Outcome.SENT)
-        ).exists()
+        left = PinnedLead.objects.filter(operation=current, outcome=Outcome.PENDING).exists()
         if not left:
             return False
         BulkOperation.objects.filter(pk=current.pk).update(
@@ -317,9 +342,25 @@ def _stall():
 # ---------------------------------------------------------------- run (the worker)
 
 
+@dataclass(frozen=True)
+class _Pin:
+    pk: int
+    lead_id: int
+    body_index: int
+    updated_at: str
+
+
 def bulk_operation_run(operation_id: int, run_token: str, *, client=None) -> str:
     """Sends the operation's pending leads chunk by chunk and records each
-    chunk's outcome before the next. Returns the state it ended in."""
+    chunk's outcome before the next. Returns the state it ended in.
+
+    Per chunk: one SELECT of the next pending pins; one UPDATE that both checks
+    this run still owns the operation (and nobody cancelled it) and writes which
+    chunk is in flight; the PATCH; then one transaction with the chunk's row,
+    its leads' outcomes and the operation's counters. A chunk left "in flight"
+    by a crash or a failed request is sent again first by the next run, and the
+    API's answer tells which of its leads were applied the first time.
+    """
     now = timezone.now()
     claimed = BulkOperation.objects.filter(
         pk=operation_id, run_token=run_token, state=State.QUEUED
@@ -334,23 +375,11 @@ def bulk_operation_run(operation_id: int, run_token: str, *, client=None) -> str
         return BulkOperation.objects.get(pk=operation_id).state
     BulkOperation.objects.filter(pk=operation_id, started_at__isnull=True).update(started_at=now)
     operation = BulkOperation.objects.get(pk=operation_id)
-    client = client or get_client()
-    chunk_size = max(1, settings.BULK_CHUNK_SIZE)
+    run = _Run(operation, run_token, client or get_client())
     try:
-        while True:
-            operation.refresh_from_db(fields=["run_token", "cancel_requested", "state"])
-            if operation.run_token != run_token or operation.state != State.RUNNING:
-                return operation.state
-            if operation.cancel_requested:
-                return _finish(operation, run_token, State.CANCELLED, "Cancelled by a user.")
-            leads = _next_chunk(operation, chunk_size)
-            if not leads:
-                return _finish(operation, run_token, State.FINISHED, "")
-            try:
-                if not _send_chunk(operation, run_token, leads, client):
-                    return BulkOperation.objects.get(pk=operation_id).state
-            except LeadsApiError as exc:
-                return _finish(operation, run_token, State.STOPPED, _stop_reason(exc))
+        return run.until_done()
+    except LeadsApiError as exc:
+        return _finish(operation, run_token, State.STOPPED, _stop_reason(exc))
     except Exception as exc:
         logger.exception("bulk operation %s failed", operation_id)
         _finish(
@@ -363,48 +392,142 @@ def bulk_operation_run(operation_id: int, run_token: str, *, client=None) -> str
         raise
 
 
+class _Run:
+    def __init__(self, operation: BulkOperation, token: str, client):
+        self.operation = operation
+        self.token = token
+        self.client = client
+        self.chunk_size = max(1, settings.BULK_CHUNK_SIZE)
+        self.chunk_number = BulkChunk.objects.filter(operation=operation).count()
+        self.in_doubt = operation.in_flight  # the chunk a previous run never recorded
+        self.fields = operation.changed_fields
+
+    def until_done(self) -> str:
+        while True:
+            pins = self.next_chunk()
+            if not pins:
+                return _finish(self.operation, self.token, State.FINISHED, "")
+            if not self.claim(pins):
+                return self.why_not_ours()
+            started = timezone.now()
+            body = self.operation.bodies[pins[0].body_index]
+            # One request, unless the client has to split a URL that would be too long.
+            answer = _merged(
+                self.client.update_ids(
+                    [pin.lead_id for pin in pins],
+                    body,
+                    unchanged_since=self.operation.pinned_since,
+                    chunk_size=len(pins),
+                )
+            )
+            if not self.record(pins, body, answer, started):
+                return self.why_not_ours()
+
+    def next_chunk(self) -> list[_Pin]:
+        rows = (
+            PinnedLead.objects.filter(operation=self.operation, outcome=Outcome.PENDING)
+            .order_by("body_index", "lead_id")
+            .values_list("pk", "lead_id", "body_index", "updated_at")[: self.chunk_size]
+        )
+        pins = [_Pin(*row) for row in rows]
+        return [pin for pin in pins if pin.body_index == pins[0].body_index] if pins else []
+
+    def claim(self, pins: list[_Pin]) -> bool:
+        """Still ours and not cancelled? Then note the chunk as in flight."""
+        in_flight = {
+            "body_index": pins[0].body_index,
+            "first": pins[0].lead_id,
+            "last": pins[-1].lead_id,
+        }
+        return bool(
+            BulkOperation.objects.filter(
+                pk=self.operation.pk,
+                run_token=self.token,
+                state=State.RUNNING,
+                cancel_requested=False,
+            ).update(heartbeat_at=timezone.now(), in_flight=in_flight)
+        )
+
+    def why_not_ours(self) -> str:
+        current = BulkOperation.objects.get(pk=self.operation.pk)
+        if current.run_token == self.token and current.state == State.RUNNING:
+            return _finish(current, self.token, State.CANCELLED, "Cancelled by a user.")
+        return current.state  # a newer run took over
+
+    def was_in_doubt(self, pin: _Pin) -> bool:
+        doubt = self.in_doubt
+        return bool(doubt) and (
+            pin.body_index == doubt["body_index"] and doubt["first"] <= pin.lead_id <= doubt["last"]
+        )
+
+    def record(self, pins: list[_Pin], body: dict, answer, started) -> bool:
+        by_id = {pin.lead_id: pin for pin in pins}
+        updates: dict[tuple, list[int]] = {}  # (outcome, message, after json) → pin pks
+        counts = Counter()
+
+        def outcome(pin, kind, message="", after=None):
+            key = (kind, message, json.dumps(after, sort_keys=True) if after is not None else None)
+            updates.setdefault(key, []).append(pin.pk)
+            counts[kind] += 1
+
+        for doc in answer.docs:
+            if pin := by_id.pop(_lead_id(doc.get("id")), None):
+                outcome(pin, Outcome.UPDATED, after={name: doc.get(name) for name in self.fields})
+        for error in answer.errors:
+            if pin := by_id.pop(_lead_id(error.id), None):
+                outcome(pin, Outcome.ERROR, message=error.message)
+        conflicts = [by_id.pop(_lead_id(i)) for i in answer.conflicts if _lead_id(i) in by_id]
+        now = _current_values(self.client, [pin.lead_id for pin in conflicts], body)
+        for pin in conflicts:
+            doc = now.get(pin.lead_id)
+            after = {name: doc.get(name) for name in self.fields} if doc else None
+            if doc is not None and self.was_in_doubt(pin) and body_applied(body, doc):
+                outcome(pin, Outcome.UPDATED, "Applied by an earlier, interrupted run.", after)
+            else:
+                outcome(pin, Outcome.CONFLICT, _conflict_message(pin, doc), after)
+
+        with transaction.atomic():
+            still_ours = BulkOperation.objects.filter(
+                pk=self.operation.pk, run_token=self.token, state=State.RUNNING
+            ).update(
+                updated_count=F("updated_count") + counts[Outcome.UPDATED],
+                error_count=F("error_count") + counts[Outcome.ERROR],
+                conflict_count=F("conflict_count") + counts[Outcome.CONFLICT],
+                heartbeat_at=timezone.now(),
+                in_flight=None,
+            )
+            if not still_ours:
+                return False
+            self.chunk_number += 1
+            chunk = BulkChunk.objects.create(
+                operation=self.operation,
+                number=self.chunk_number,
+                body_index=pins[0].body_index,
+                started_at=started,
+                requested=len(pins),
+                updated=counts[Outcome.UPDATED],
+                errors=counts[Outcome.ERROR],
+                conflicts=counts[Outcome.CONFLICT],
+                status=answer.status,
+                message=answer.message,
+            )
+            # Leads with the same outcome share one UPDATE (usually the whole chunk).
+            for (kind, message, after), pks in updates.items():
+                PinnedLead.objects.filter(pk__in=pks).update(
+                    outcome=kind,
+                    message=message,
+                    after=json.loads(after) if after is not None else None,
+                    chunk=chunk,
+                )
+        self.in_doubt = None
+        return True
+
+
 def _stop_reason(exc: LeadsApiError) -> str:
     return (
         f"Stopped: {exc} The chunks already applied are recorded; "
         "Retry failed runs the rest once the API is reachable."
     )
-
-
-def _next_chunk(operation: BulkOperation, chunk_size: int) -> list[PinnedLead]:
-    """The next leads to send, all with the same body: leads left "sent" by an
-    interrupted run first, then pending ones, in body and id order."""
-    for outcome in (Outcome.SENT, Outcome.PENDING):
-        first = (
-            PinnedLead.objects.filter(operation=operation, outcome=outcome)
-            .order_by("body_index", "lead_id")
-            .values_list("body_index", flat=True)
-            .first()
-        )
-        if first is not None:
-            return list(
-                PinnedLead.objects.filter(
-                    operation=operation, outcome=outcome, body_index=first
-                ).order_by("lead_id")[:chunk_size]
-            )
-    return []
-
-
-def _send_chunk(operation: BulkOperation, run_token: str, leads: list[PinnedLead], client) -> bool:
-    """PATCHes one chunk and records its outcome. False if another run took over."""
-    body = operation.bodies[leads[0].body_index]
-    in_doubt = {lead.lead_id for lead in leads if lead.outcome == Outcome.SENT}
-    started = timezone.now()
-    with transaction.atomic():
-        if not _still_ours(operation, run_token, heartbeat=started):
-            return False
-        PinnedLead.objects.filter(pk__in=[lead.pk for lead in leads]).update(outcome=Outcome.SENT)
-    ids = [lead.lead_id for lead in leads]
-    # One request, unless the client has to split a URL that would be too long.
-    result = _merged(
-        client.update_ids(ids, body, unchanged_since=operation.pinned_since, chunk_size=len(ids))
-    )
-    current = _current_values(client, result.conflicts, body) if result.conflicts else {}
-    return _record_chunk(operation, run_token, leads, body, result, current, in_doubt, started)
 
 
 @dataclass(frozen=True)
@@ -427,10 +550,11 @@ def _merged(results) -> _ChunkAnswer:
     return _ChunkAnswer(docs, errors, conflicts, " ".join(m for m in messages if m), status)
 
 
-def _current_values(client, ids: Iterable, body: dict) -> dict:
+def _current_values(client, ids: list, body: dict) -> dict:
     """The conflicting leads as they are now, to show what changed them (and to
     recognise our own earlier, unrecorded update)."""
-    ids = list(ids)
+    if not ids:
+        return {}
     try:
         found = client.find(
             where={"id": {"in": ids}}, limit=len(ids), select=["id", "updatedAt", *body]
@@ -440,69 +564,11 @@ def _current_values(client, ids: Iterable, body: dict) -> dict:
     return {doc["id"]: doc for doc in found.docs}
 
 
-def _record_chunk(operation, run_token, leads, body, result, current, in_doubt, started) -> bool:
-    fields = list(body)
-    by_id = {lead.lead_id: lead for lead in leads}
-    updated = errors = conflicts = 0
-    for doc in result.docs:
-        lead = by_id.get(_lead_id(doc.get("id")))
-        if lead is not None:
-            lead.outcome, lead.message = Outcome.UPDATED, ""
-            lead.after = {name: doc.get(name) for name in fields}
-            updated += 1
-    for error in result.errors:
-        lead = by_id.get(_lead_id(error.id))
-        if lead is not None:
-            lead.outcome, lead.message, lead.after = Outcome.ERROR, error.message, None
-            errors += 1
-    for conflict_id in result.conflicts:
-        lead = by_id.get(_lead_id(conflict_id))
-        if lead is None:
-            continue
-        now = current.get(lead.lead_id)
-        if lead.lead_id in in_doubt and now is not None and body_applied(body, now):
-            lead.outcome = Outcome.UPDATED
-            lead.message = "Applied by an earlier, interrupted run."
-            lead.after = {name: now.get(name) for name in fields}
-            updated += 1
-        else:
-            lead.outcome = Outcome.CONFLICT
-            lead.after = {name: now.get(name) for name in fields} if now else None
-            lead.message = _conflict_message(lead, now)
-            conflicts += 1
-    with transaction.atomic():
-        if not _still_ours(operation, run_token, heartbeat=timezone.now()):
-            return False
-        number = BulkChunk.objects.filter(operation=operation).count() + 1
-        chunk = BulkChunk.objects.create(
-            operation=operation,
-            number=number,
-            body_index=leads[0].body_index,
-            started_at=started,
-            requested=len(leads),
-            updated=updated,
-            errors=errors,
-            conflicts=conflicts,
-            status=result.status,
-            message=result.message or "",
-        )
-        recorded = [lead for lead in leads if lead.outcome != Outcome.SENT]
-        for lead in recorded:
-            lead.chunk = chunk
-        PinnedLead.objects.bulk_update(recorded, ["outcome", "message", "after", "chunk"])
-        BulkOperation.objects.filter(pk=operation.pk).update(
-            updated_count=F("updated_count") + updated,
-            error_count=F("error_count") + errors,
-            conflict_count=F("conflict_count") + conflicts,
-        )
-    return True
-
-
-def _conflict_message(lead: PinnedLead, now: dict | None) -> str:
+def _conflict_message(pin: _Pin, now: dict | None) -> str:
     if now is None:
         return "Changed or removed since the review; not overwritten."
     return (
-        f"Changed since the review (updatedAt {lead.updated_at} → {now.get('updatedAt')}); "
+        f"Changed since the review (updatedAt {pin.updated_at} → {now.get('updatedAt')}); "
         "not overwritten."
     )
 
@@ -512,18 +578,6 @@ def _lead_id(value):
         return int(value)
     except (TypeError, ValueError):
         return value
-
-
-def _still_ours(operation, run_token, *, heartbeat) -> bool:
-    """Locks the operation row; True (and a fresh heartbeat) if this run still owns it."""
-    locked = (
-        BulkOperation.objects.select_for_update()
-        .filter(pk=operation.pk, run_token=run_token, state=State.RUNNING)
-        .exists()
-    )
-    if locked:
-        BulkOperation.objects.filter(pk=operation.pk).update(heartbeat_at=heartbeat)
-    return locked
 
 
 def _finish(operation, run_token, state, reason) -> str:

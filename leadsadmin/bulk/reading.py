@@ -1,0 +1,116 @@
+"""Reading every lead a review pins, in parallel id ranges.
+
+A review reads each matched lead once (id, updatedAt, the changed fields). One
+keyset iteration is a chain of requests each waiting for the last; splitting
+the id span into a few ranges read side by side lets the API work on several
+pages at once (a 10,000-lead review drops from ~1.5 s to ~0.6 s against the
+sandbox, bench/bench_bulk.py). Pages arrive in no particular order; memory stays
+at a few pages whatever the number of leads.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+
+READERS = 3
+_DONE = object()
+
+
+def matched_lead_pages(
+    client, where: dict, *, select: list[str], count: int, page_size: int
+) -> Iterator[list[dict]]:
+    """Every lead matching `where` (about `count` of them), as pages of docs."""
+    ranges = _id_ranges(client, where, count, page_size)
+    if len(ranges) == 1:
+        yield from _pages(
+            client.iter_leads(where=where or None, page_size=page_size, select=select), page_size
+        )
+        return
+    pages: queue.Queue = queue.Queue(maxsize=2 * len(ranges))
+    stop = threading.Event()
+
+    def put(item) -> None:
+        while not stop.is_set():
+            try:
+                pages.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def read(low: int, high: int | None) -> None:
+        try:
+            bounds = [{"id": {"greater_than_equal": low}}]
+            if high is not None:
+                bounds.append({"id": {"less_than": high}})
+            part = _within(where, bounds)
+            docs = client.iter_leads(where=part, page_size=page_size, select=select)
+            for page in _pages(docs, page_size):
+                if stop.is_set():
+                    return
+                put(page)
+        except BaseException as exc:  # handed to the reading thread, raised there
+            put(exc)
+        finally:
+            put(_DONE)
+
+    readers = [
+        threading.Thread(target=read, args=bounds, daemon=True, name="bulk-pin-reader")
+        for bounds in ranges
+    ]
+    for reader in readers:
+        reader.start()
+    try:
+        running = len(readers)
+        while running:
+            item = pages.get()
+            if item is _DONE:
+                running -= 1
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                yield item
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join()
+
+
+def _id_ranges(client, where, count, page_size) -> list[tuple[int, int | None]]:
+    """[low, high) id ranges splitting the matches' id span evenly; one range
+    (no lookups) when a couple of pages hold them all."""
+    if count <= 2 * page_size:
+        return [(0, None)]
+    first = client.find(where=where or None, sort="id", limit=1, select=["id"]).docs
+    last = client.find(where=where or None, sort="-id", limit=1, select=["id"]).docs
+    if not first or not last:
+        return [(0, None)]
+    low, high = first[0]["id"], last[0]["id"] + 1
+    step = max(1, -(-(high - low) // READERS))
+    edges = list(range(low, high, step))
+    return [(edge, edge + step) for edge in edges[:-1]] + [(edges[-1], None)]
+
+
+def _within(where: dict, bounds: list[dict]) -> dict:
+    """`where` AND the bounds, without nesting it deeper: the API reads a where at
+    most 10 brackets deep, and keyset paging adds a level of its own. The bounds
+    join each OR group's AND list ((A or B) and R = (A and R) or (B and R))."""
+    if not where:
+        return {"and": bounds}
+    if set(where) == {"or"} and isinstance(where["or"], list):
+        return {"or": [_within(group, bounds) for group in where["or"]]}
+    if set(where) == {"and"} and isinstance(where["and"], list):
+        return {"and": [*where["and"], *bounds]}
+    return {"and": [where, *bounds]}
+
+
+def _pages(docs, page_size: int) -> Iterator[list[dict]]:
+    page = []
+    for doc in docs:
+        page.append(doc)
+        if len(page) == page_size:
+            yield page
+            page = []
+    if page:
+        yield page
