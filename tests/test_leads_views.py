@@ -368,12 +368,16 @@ def test_an_unreadable_where_is_explained_and_nothing_is_lost(
 ):
     current = "c0=0&f0=reason&op0=equals&v0=Duplicate"
     query = urlencode({"where_json": text, "current": current})
-    response = client_as("salesops").get("/leads/where?" + query)
+    client = client_as("salesops")
+    response = client.get("/leads/where?" + query)
     html = response.content.decode()
     assert response.status_code == 400
     assert message in html
     assert '<option value="Duplicate" selected>Duplicate</option>' in html
     assert "Load where JSON" in html
+    through_htmx = client.get("/leads/where?" + query, **HX)
+    assert through_htmx.status_code == 200  # htmx swaps only 2xx answers
+    assert message in through_htmx.content.decode()
     assert json.dumps(text)[1:-1].replace('"', "&quot;").replace("\\", "") in html.replace("\\", "")
 
 

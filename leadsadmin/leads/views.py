@@ -101,7 +101,9 @@ def load_where(request):
         can_bulk_edit=request.user.has_perm(BULK_EDIT_LEADS),
     )
     context.update(where_problem=problem, where_text=text if problem else "")
-    return _page(request, context, leads_url(tree, state), status=400 if problem else 200)
+    # htmx swaps only 2xx answers; a plain form post-back says 400.
+    status = 400 if problem and not request.htmx else 200
+    return _page(request, context, leads_url(tree, state), status=status)
 
 
 @require_GET
