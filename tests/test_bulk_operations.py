@@ -96,8 +96,14 @@ def test_maximum_size_refused_for_team_leads_allowed_for_superusers(
     with pytest.raises(OperationRefused, match="more than the 50"):
         prepare_operation("", lost)
     assert not BulkOperation.objects.exists()
-    operation = prepare_operation("", lost, user=make_user("admin"))
+    admin = make_user("admin")
+    operation = prepare_operation("", lost, user=admin)
     assert operation.total == seeded_sandbox.count
+    with pytest.raises(OperationRefused, match="only a superuser may apply"):
+        bulk_operation_apply(
+            operation=operation, user=make_user("teamlead"), confirmation=str(operation.total)
+        )
+    assert bulk_operation_apply(operation=operation, user=admin, confirmation=str(operation.total))
 
 
 def test_empty_filter_or_many_leads_need_typed_confirmation(

@@ -327,3 +327,10 @@ def test_posts_need_the_csrf_token(make_operation, make_user, db):
     assert client.post(f"/bulk/{operation.pk}/apply").status_code == 403
     operation.refresh_from_db()
     assert operation.state == State.REVIEWED
+
+
+def test_errors_csv_never_hands_a_spreadsheet_a_formula(make_operation, client_as, db):
+    operation = make_operation(outcomes={7: ("error", '=HYPERLINK("http://x","y")')})
+    response = client_as("teamlead").get(f"/bulk/{operation.pk}/errors.csv")
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[1] == '7,Error,"\'=HYPERLINK(""http://x"",""y"")"'

@@ -233,6 +233,11 @@ def confirmation_matches(operation: BulkOperation, typed: str) -> bool:
 def bulk_operation_apply(*, operation: BulkOperation, user, confirmation: str = "") -> bool:
     """Moves a reviewed operation to the queue and enqueues its run, once.
     Returns False when it had already been applied (the second click)."""
+    if operation.total > settings.BULK_MAX_OPERATION_SIZE and not user.is_superuser:
+        raise OperationRefused(
+            f"This operation changes {operation.total:,} leads, more than the "
+            f"{settings.BULK_MAX_OPERATION_SIZE:,} only a superuser may apply."
+        )
     if operation.needs_confirmation and not confirmation_matches(operation, confirmation):
         raise OperationRefused(
             f"Type {operation.total} to confirm that you mean to update {operation.total:,} leads."

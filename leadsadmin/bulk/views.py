@@ -220,4 +220,11 @@ def _csv_lines(header, rows):
     writer = csv.writer(_Echo())
     yield writer.writerow(header)
     for row in rows:
-        yield writer.writerow(row)
+        yield writer.writerow([_spreadsheet_safe(cell) for cell in row])
+
+
+def _spreadsheet_safe(cell):
+    # API messages are outside text: never let a spreadsheet read one as a formula.
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + cell
+    return cell
