@@ -191,64 +191,80 @@ def _person(rng: random.Random, lead_id: int) -> dict:
     }
 
 
+def _budget(rng: random.Random, p: dict) -> int:
+    p.setdefault("budget", rng.randrange(8, 60) * 1000)
+    return p["budget"]
+
+
+def _mileage(rng: random.Random, p: dict) -> int:
+    p.setdefault("mileage", rng.choice((0, 10000, 30000, 50000, 70000)))
+    return p["mileage"]
+
+
+# Realistic values for the text and number fields whose meaning is known; any other
+# field of those types gets a generic value.
+TEXT_VALUES = {
+    "firstName": lambda rng, p, i: p["first"],
+    "lastName": lambda rng, p, i: p["last"],
+    "email": lambda rng, p, i: p["email"],
+    "loginEmail": lambda rng, p, i: p["email"],
+    "phone": lambda rng, p, i: f"+1555{rng.randrange(10**6, 10**7)}",
+    "call": lambda rng, p, i: rng.choice(("yes", "no")),
+    "zipcode": lambda rng, p, i: p["zipcode"],
+    "cfZipcode": lambda rng, p, i: p["zipcode"],
+    "estimatedZipcode": lambda rng, p, i: p["zipcode"],
+    "city": lambda rng, p, i: p["city"],
+    "cfCity": lambda rng, p, i: p["city"],
+    "state": lambda rng, p, i: p["state"],
+    "cfState": lambda rng, p, i: p["state"],
+    "notes": lambda rng, p, i: rng.choice(NOTES),
+    "statusTracker": lambda rng, p, i: rng.choice(STATUS_TRACKER),
+    "attachments": lambda rng, p, i: f"https://files.example.com/leads/{i}/license.pdf",
+    "purchaseOption": lambda rng, p, i: rng.choice(("cash", "finance", "lease")),
+    "budgetLower": lambda rng, p, i: str(_budget(rng, p)),
+    "budgetUpper": lambda rng, p, i: str(_budget(rng, p) + rng.randrange(2, 20) * 1000),
+    "newOrUsed": lambda rng, p, i: rng.choice(("new", "used")),
+    "make": lambda rng, p, i: p["make"],
+    "model": lambda rng, p, i: p["model"],
+    "makeAndModel": lambda rng, p, i: f"{p['make']} {p['model']}",
+    "trim": lambda rng, p, i: rng.choice(TRIMS),
+    "customer": lambda rng, p, i: f"cust-{1000 + i}",
+    "completedDate": lambda rng, p, i: (
+        (EPOCH + timedelta(days=rng.randrange(365))).date().isoformat()
+    ),
+    "localTime": lambda rng, p, i: f"{rng.randrange(8, 21):02d}:{rng.choice((0, 15, 30, 45)):02d}",
+    "creditScore": lambda rng, p, i: rng.choice(CREDIT),
+    "contactScore": lambda rng, p, i: str(rng.randrange(1, 100)),
+    "contactBelongsTo": lambda rng, p, i: rng.choice(REPS),
+    "contactType": lambda rng, p, i: rng.choice(CONTACT_TYPES),
+    "estimatedAgeRange": lambda rng, p, i: rng.choice(AGE_RANGES),
+    "estimatedAddress": lambda rng, p, i: f"{rng.randrange(100, 9999)} {rng.choice(STREETS)}",
+    "conversation": lambda rng, p, i: f"Customer asked about the {p['make']} {p['model']}.",
+    "preApprovalId": lambda rng, p, i: f"pa-{rng.randrange(10000, 99999)}",
+    "anonymousId": lambda rng, p, i: f"anon-{i:06x}",
+}
+NUMBER_VALUES = {
+    "monthlyPayment": lambda rng, p: rng.randrange(150, 1200),
+    "mileageLower": lambda rng, p: _mileage(rng, p),
+    "mileageUpper": lambda rng, p: _mileage(rng, p) + rng.choice((10000, 20000, 40000)),
+    "cashDown": lambda rng, p: rng.randrange(0, 40) * 500,
+    "yearLower": lambda rng, p: rng.randrange(2008, 2020),
+    "yearUpper": lambda rng, p: rng.randrange(2018, 2026),
+    "year": lambda rng, p: rng.randrange(2008, 2026),
+    "salesRep": lambda rng, p: rng.randrange(1, 21),
+    "customers": lambda rng, p: rng.randrange(1, 500),
+    "latestEvent": lambda rng, p: rng.randrange(1, 3000),
+}
+
+
 def _text(name: str, rng: random.Random, p: dict, lead_id: int) -> str:
-    budget = rng.randrange(8, 60) * 1000
-    generators = {
-        "firstName": lambda: p["first"],
-        "lastName": lambda: p["last"],
-        "email": lambda: p["email"],
-        "loginEmail": lambda: p["email"],
-        "phone": lambda: f"+1555{rng.randrange(10**6, 10**7)}",
-        "call": lambda: rng.choice(("yes", "no")),
-        "zipcode": lambda: p["zipcode"],
-        "cfZipcode": lambda: p["zipcode"],
-        "estimatedZipcode": lambda: p["zipcode"],
-        "city": lambda: p["city"],
-        "cfCity": lambda: p["city"],
-        "state": lambda: p["state"],
-        "cfState": lambda: p["state"],
-        "notes": lambda: rng.choice(NOTES),
-        "statusTracker": lambda: rng.choice(STATUS_TRACKER),
-        "attachments": lambda: f"https://files.example.com/leads/{lead_id}/license.pdf",
-        "purchaseOption": lambda: rng.choice(("cash", "finance", "lease")),
-        "budgetLower": lambda: str(budget),
-        "budgetUpper": lambda: str(budget + rng.randrange(2, 20) * 1000),
-        "newOrUsed": lambda: rng.choice(("new", "used")),
-        "make": lambda: p["make"],
-        "model": lambda: p["model"],
-        "makeAndModel": lambda: f"{p['make']} {p['model']}",
-        "trim": lambda: rng.choice(TRIMS),
-        "customer": lambda: f"cust-{1000 + lead_id}",
-        "completedDate": lambda: (EPOCH + timedelta(days=rng.randrange(365))).date().isoformat(),
-        "localTime": lambda: f"{rng.randrange(8, 21):02d}:{rng.choice((0, 15, 30, 45)):02d}",
-        "creditScore": lambda: rng.choice(CREDIT),
-        "contactScore": lambda: str(rng.randrange(1, 100)),
-        "contactBelongsTo": lambda: rng.choice(REPS),
-        "contactType": lambda: rng.choice(CONTACT_TYPES),
-        "estimatedAgeRange": lambda: rng.choice(AGE_RANGES),
-        "estimatedAddress": lambda: f"{rng.randrange(100, 9999)} {rng.choice(STREETS)}",
-        "conversation": lambda: f"Customer asked about the {p['make']} {p['model']}.",
-        "preApprovalId": lambda: f"pa-{rng.randrange(10000, 99999)}",
-        "anonymousId": lambda: f"anon-{lead_id:06x}",
-    }
-    return generators.get(name, lambda: f"{name}-{rng.randrange(1000)}")()
+    make = TEXT_VALUES.get(name)
+    return make(rng, p, lead_id) if make else f"{name}-{rng.randrange(1000)}"
 
 
-def _number(name: str, rng: random.Random) -> float:
-    lower = rng.choice((0, 10000, 30000, 50000, 70000))
-    ranges = {
-        "monthlyPayment": lambda: rng.randrange(150, 1200),
-        "mileageLower": lambda: lower,
-        "mileageUpper": lambda: lower + rng.choice((10000, 20000, 40000)),
-        "cashDown": lambda: rng.randrange(0, 40) * 500,
-        "yearLower": lambda: rng.randrange(2008, 2020),
-        "yearUpper": lambda: rng.randrange(2018, 2026),
-        "year": lambda: rng.randrange(2008, 2026),
-        "salesRep": lambda: rng.randrange(1, 21),
-        "customers": lambda: rng.randrange(1, 500),
-        "latestEvent": lambda: rng.randrange(1, 3000),
-    }
-    return float(ranges.get(name, lambda: rng.randrange(0, 1000))())
+def _number(name: str, rng: random.Random, p: dict) -> float:
+    make = NUMBER_VALUES.get(name)
+    return float(make(rng, p) if make else rng.randrange(0, 1000))
 
 
 def _lead(rng: random.Random, lead_id: int, index: int) -> Lead:
@@ -264,7 +280,7 @@ def _lead(rng: random.Random, lead_id: int, index: int) -> Lead:
             case FieldType.TEXT:
                 values[f.name] = None if empty else _text(f.name, rng, person, lead_id)
             case FieldType.NUMBER | FieldType.RELATION:
-                values[f.name] = None if empty else _number(f.name, rng)
+                values[f.name] = None if empty else _number(f.name, rng, person)
             case FieldType.BOOLEAN:
                 values[f.name] = None if empty else rng.random() < 0.5
             case FieldType.ENUM:
