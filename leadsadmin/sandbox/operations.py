@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterable
 
 from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Max, Min, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Collate
 
 from leadsadmin.schema import FIELDS_BY_NAME, FieldType
@@ -144,10 +144,13 @@ def _order_by(sort: list[str] | None) -> list:
         descending = item.startswith("-")
         name = item[1:] if descending else item
         field = FIELDS_BY_NAME.get(name.replace("__", "."))
-        if field is None or field.is_list:
+        if field is None:
             continue  # Payload ignores a sort it cannot resolve
-        expression = F(field.name)
-        if field.type in (FieldType.TEXT, FieldType.ENUM) and connection.vendor == "postgresql":
+        expression = (
+            _element_sort(field, descending) if field.type == FieldType.ENUM_LIST else F(field.name)
+        )
+        textual = (FieldType.TEXT, FieldType.ENUM, FieldType.ENUM_LIST)
+        if field.type in textual and connection.vendor == "postgresql":
             # SQLite compares text byte by byte; so does PostgreSQL's "C" collation.
             expression = Collate(expression, "C")
         # SQLite sorts NULL below every value.
@@ -156,6 +159,14 @@ def _order_by(sort: list[str] | None) -> list:
         )
     order.append(F("id").desc())  # a stable order when createdAt ties
     return order
+
+
+def _element_sort(field, descending: bool):
+    """Payload's SQL adapter groups the joined element rows: the smallest element
+    sorts a lead ascending, the largest descending; no element is NULL."""
+    elements = LeadListValue.objects.filter(lead=OuterRef("pk"), field=field.name)
+    aggregate = Max("value") if descending else Min("value")
+    return Subquery(elements.values("lead").annotate(edge=aggregate).values("edge"))
 
 
 def _matching(query: dict, where) -> QuerySet:
