@@ -125,30 +125,32 @@ def start_server(env: dict, authorization: str) -> tuple[subprocess.Popen, str]:
     raise SystemExit("the sandbox server did not start")
 
 
-def per_call_ms(call, n: int) -> list[float]:
-    times = []
-    for _ in range(n):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    return times
+def timed_ms(call) -> float:
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000
 
 
-def compare(name: str, bare_call, client_call, calls: int, block: int = 25) -> dict:
+def compare(name: str, bare_call, client_call, calls: int) -> dict:
+    """Alternate bare and client calls one by one, so load from elsewhere on a shared
+    machine lands on both sides; the overhead is the median of paired differences."""
     for _ in range(10):  # warm up connections, caches, the server
         bare_call()
         client_call()
     bare, client = [], []
-    for _ in range(max(1, calls // block)):
-        bare += per_call_ms(bare_call, block)
-        client += per_call_ms(client_call, block)
+    for n in range(calls):
+        first, second = (bare_call, client_call) if n % 2 else (client_call, bare_call)
+        a, b = timed_ms(first), timed_ms(second)
+        bare.append(a if first is bare_call else b)
+        client.append(b if first is bare_call else a)
     b, c = statistics.median(bare), statistics.median(client)
+    paired = statistics.median(x - y for x, y in zip(client, bare, strict=True))
     return {
         "case": name,
         "bare_ms": b,
         "client_ms": c,
-        "overhead_ms": c - b,
-        "overhead_pct": (c - b) / b * 100,
+        "overhead_ms": paired,
+        "overhead_pct": paired / b * 100,
     }
 
 
@@ -250,6 +252,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=300, help="calls per side per case")
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--db", type=Path, help="SQLite file to seed (or reuse); default: temp")
+    parser.add_argument("--skip-iter", action="store_true", help="only the overhead tables")
     args = parser.parse_args()
 
     # Production logging: one INFO line per call, formatted, written (to nowhere here).
@@ -263,14 +266,16 @@ def main() -> None:
         env, total, authorization = prepare_sandbox(db, args.leads)
         server, base = start_server(env, authorization)
         try:
-            print(f"\nOverhead per call against the sandbox ({args.calls} calls per side, medians)")
+            print(f"\nOverhead per call against the sandbox ({args.calls} calls per side)")
             rows = overhead_cases(base, authorization, calls=args.calls)
             print_overhead(rows)
-            print("\nClient-side cost only (MockTransport, canned sandbox answers, medians)")
+            print("\nClient-side cost only (MockTransport, canned sandbox answers)")
             rows = overhead_cases(
                 base, authorization, transport=mock_transport(base, authorization), calls=2000
             )
             print_overhead(rows, unit="us")
+            if args.skip_iter:
+                return
             print(f"\niter_leads over all {total:,} leads (page size {args.page_size})")
             print(f"{'pass':<22}{'leads':>10}{'seconds':>10}{'leads/s':>10}{'peak growth':>24}")
             plain = iterate(base, authorization, args.page_size, traced=False)
@@ -293,6 +298,7 @@ def main() -> None:
 def print_overhead(rows: list[dict], unit: str = "ms") -> None:
     scale = 1000 if unit == "us" else 1
     print(f"{'case':<48}{'bare':>10}{'client':>10}{'overhead':>12}{'%':>8}")
+    print("(bare/client: medians per call; overhead: median of paired differences)")
     for row in rows:
         print(
             f"{row['case']:<48}{row['bare_ms'] * scale:>8.2f}{unit}"
