@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from html import escape  # the stdlib one: Django's wraps it in a lazy-aware decorator
 
 from django.utils import timezone
-from django.utils.html import escape, format_html_join
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
 from leadsadmin.schema import FIELDS, GROUP_LABELS, FieldType, LeadField, fields_by_group

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field, replace
+from html import escape
 from urllib.parse import urlencode
 
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from leadsadmin.api.errors import LeadsApiError
