@@ -253,6 +253,13 @@ def test_numbering_is_made_canonical():
     )
 
 
+def test_a_hand_written_link_may_leave_out_the_group():
+    tree = filter_from_querydict(QueryDict("f0=reason&v0=Test&f1=year&op1=less_than&v1=2000"))
+    assert querystring_from_filter(tree) == (
+        "c0=0&f0=reason&op0=equals&v0=Test&c1=0&f1=year&op1=less_than&v1=2000"
+    )
+
+
 def test_other_parameters_are_ignored():
     tree = filter_from_querydict(QueryDict("c0=0&f0=reason&v0=Test&sort=-year&page=2&cols=email"))
     assert querystring_from_filter(tree) == "c0=0&f0=reason&op0=equals&v0=Test"

@@ -13,6 +13,7 @@ The URL (the product's shareable link; bulk edits reuse it)
 
         c0=1      the condition's group path: "1" = top-level group 1,
                   "1.0" = nested group 0 in it, "1.0.2" = nested group 2 in that
+                  (missing: group 0, so ``?f0=reason&v0=Test`` is a whole filter)
         f0=reason field name (missing or empty: a row not filled in yet)
         op0=in    operator (Payload's name; missing: the field's default)
         v0=Test   value, repeated for several (``v0=Test&v0=Lost``)
@@ -175,7 +176,7 @@ def number_rows(tree: FilterTree) -> FilterTree:
 # ---------------------------------------------------------------- query string
 
 
-_ROW_KEY = re.compile(r"^c(\d+)$")
+_ROW_KEY = re.compile(r"^[cf](\d+)$")
 _PATH = re.compile(rf"^\d+(\.\d+){{0,{MAX_DEPTH - 1}}}$")
 
 
@@ -194,9 +195,9 @@ def filter_from_querydict(query, tz: dt.tzinfo | None = None) -> FilterTree:
     """The tree the query string describes, every condition validated."""
     tree = FilterTree()
     groups: dict[tuple[str, ...], Group] = {}
-    rows = sorted(int(m.group(1)) for key in query if (m := _ROW_KEY.match(key)))
+    rows = sorted({int(m.group(1)) for key in query if (m := _ROW_KEY.match(key))})
     for row in rows:
-        path = query.get(f"c{row}", "").strip()
+        path = query.get(f"c{row}", "0").strip()
         if not _PATH.match(path):
             tree.errors.append(
                 f"Condition {row + 1} has a group path “{path}” that is not understood; "
