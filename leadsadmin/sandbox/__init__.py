@@ -14,12 +14,11 @@ Deliberate differences, where the recorded behaviour is an adapter bug:
   nothing).
 - an `in` whose list is empty, or holds only values that are no numbers on a
   number field (a 500 on SQL: "NaN" in the query), matches nothing, as on MongoDB.
-- several conditions on the same multi-value field are independent ("some
-  element ..." each), as on MongoDB; the SQL adapter tests them against one
-  joined element row.
 - relation lists are JSON columns in the reference server; here `exists` asks
   whether the stored list is null (as there), and the other operators work per
-  element, like a hasMany relationship.
+  element, like a hasMany relationship, each condition on its own (multi-value
+  selects, by contrast, are joined once per where, as on the SQL adapter, so
+  `exterior equals Red AND exterior equals Gold` matches nothing, as there).
 - documents are never locked (no admin UI edits them), so no 423 / lock errors.
 
 Layers: `querystring` (qs-esm parsing) → `where` (validation and ORM `Q`) →

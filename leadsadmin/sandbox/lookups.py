@@ -3,6 +3,7 @@ unescaped, case-insensitive (SQLite's LIKE; ILIKE on PostgreSQL, with no escape
 character, as SQLite has none)."""
 
 from django.db.models import Func, Lookup, TextField
+from django.db.models.lookups import In
 
 
 class _PayloadLike(Lookup):
@@ -80,3 +81,27 @@ class DateText(Func):
             f"to_char(({sql}) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
             params,
         )
+
+
+@TextField.register_lookup
+class PayloadNotEqual(Lookup):
+    """`<>`, nothing more: NULL never matches (Django's negation would add
+    IS NOT NULL clauses and subqueries of its own)."""
+
+    lookup_name = "payload_ne"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} <> {rhs}", [*lhs_params, *rhs_params]
+
+
+@TextField.register_lookup
+class PayloadNotIn(In):
+    """A plain `NOT IN (...)`: NULL never matches."""
+
+    lookup_name = "payload_not_in"
+
+    def as_sql(self, compiler, connection):
+        sql, params = super().as_sql(compiler, connection)
+        return sql.replace(" IN ", " NOT IN ", 1), params

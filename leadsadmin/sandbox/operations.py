@@ -38,9 +38,9 @@ from .where import (
     ServerFault,
     js_number,
     js_parse_float,
+    leads_matching,
     uses_element_join,
     validate_where,
-    where_to_q,
 )
 
 SOMETHING_WENT_WRONG = {"errors": [{"message": "Something went wrong."}]}
@@ -171,7 +171,7 @@ def _element_sort(field, descending: bool):
 
 def _matching(query: dict, where) -> QuerySet:
     validate_where(where)
-    return Lead.objects.filter(where_to_q(where)).order_by(*_order_by(_sort_param(query)))
+    return leads_matching(where).order_by(*_order_by(_sort_param(query)))
 
 
 def _docs(ids: list[int], fields) -> list[dict]:
@@ -286,7 +286,7 @@ def leads_count(query: dict, *, authorized: bool) -> dict:
     where = _where_param(query)
     _authorize(authorized)
     validate_where(where)
-    return {"totalDocs": Lead.objects.filter(where_to_q(where)).count()}
+    return {"totalDocs": leads_matching(where).count()}
 
 
 def _lead_id(raw: str):

@@ -6,9 +6,8 @@ the MongoDB adapter answers them, because the SQL adapter fails with a 500:
 `all` (every listed element present) and an `in` whose list ends up empty or holds
 only unparseable numbers (matches nothing).
 
-Several conditions on the same multi-value field are independent here (each
-"some element ..."), as on MongoDB; the SQL adapter would test them against the
-same joined element row.
+A multi-value select's element rows are joined once per where, as the SQL adapter
+joins them, so all conditions on that field look at the same element row.
 """
 
 from __future__ import annotations
@@ -17,12 +16,12 @@ import math
 import re
 from datetime import UTC, datetime
 
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 
 from leadsadmin.schema import FIELDS_BY_NAME, PAYLOAD_OPERATORS, FieldType, LeadField
 
 from .lookups import BooleanText, DateText, NumberText, PayloadLike, PayloadNotLike
-from .models import LeadListValue
+from .models import Lead, LeadListValue
 
 VALID_OPERATORS = frozenset(PAYLOAD_OPERATORS)
 NUMERIC_TYPES = frozenset({FieldType.NUMBER, FieldType.RELATION})
@@ -367,13 +366,28 @@ def _db_value(field: LeadField, value):
         return value if isinstance(value, datetime) else _DROP
     if isinstance(value, (dict, list)):
         raise ServerFault("an object where a value belongs")
-    return js_string(value)
+    return bound_text(value)
 
 
-def _pattern_text(field: LeadField, value) -> str:
+def bound_text(value) -> str:
+    """A value compared with a text column as SQLite sees it once the driver has
+    bound it: JavaScript numbers are bound as REAL (12207 reads "12207.0"),
+    booleans as 1/0."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (int, float)):
+        return repr(float(value))
+    return str(value)
+
+
+def _pattern_text(field: LeadField, value, *, bound: bool = False) -> str:
+    """The text a LIKE compares with: `contains` builds it in a template string
+    (JavaScript's String), `not_like` binds the value itself."""
     if field.type == FieldType.DATETIME:
         return payload_datetime(value) if isinstance(value, datetime) else "null"
-    return "null" if value is None else js_string(value)
+    if value is None:
+        return "null"
+    return bound_text(value) if bound else js_string(value)
 
 
 def _scalar_q(field: LeadField, column: str, operator: str, value) -> Q | None:
@@ -384,7 +398,7 @@ def _scalar_q(field: LeadField, column: str, operator: str, value) -> Q | None:
     if operator == "contains":
         return _like(field, f"%{_pattern_text(field, value)}%")
     if operator == "not_like":
-        return _like(field, _pattern_text(field, value), negated=True)
+        return _like(field, _pattern_text(field, value, bound=True), negated=True)
     db_value = _db_value(field, value)
     if operator == "equals":
         if db_value is None:
@@ -455,59 +469,82 @@ def element_text(field: LeadField, value) -> str | None:
             return js_string(float(number))
     if isinstance(value, (dict, list)):
         raise ServerFault("an object where a value belongs")
-    return js_string(value)
+    return bound_text(value)
+
+
+def element_alias(field: LeadField) -> str:
+    """The name of the joined element rows of a multi-value select."""
+    return f"{field.name}_element"
 
 
 def _list_q(field: LeadField, operator: str, value) -> Q | None:
-    """Per-element semantics: Payload's SQL adapter left-joins the element rows,
-    so a lead matches when one element matches, or when it has no element and
-    the condition holds for NULL."""
+    """Per-element semantics. A multi-value select is answered as Payload's SQL
+    adapter answers it: its element rows are LEFT JOINed once for the whole where
+    (see `leads_matching`), so every condition on the field looks at the same
+    element row, and a lead without elements has one row whose value is NULL.
+    Relation lists use one subquery per condition."""
     if operator == "exists":
         exists = value is True or value == "true"
         if field.type == FieldType.RELATION_LIST:
             # Stored as a JSON column in the reference server: null or not.
             return Q(**{f"{field.name}__isnull": not exists})
-        return ~Q(_no_elements(field)) if exists else Q(_no_elements(field))
-    if operator == "like":
-        if not isinstance(value, str):
-            raise ServerFault("like needs a string")
-        condition = Q()
-        for word in value.split(" "):
-            condition &= Q(value__payload_like=f"%{word}%")
-        return _elements(field, condition)
+    if operator == "like" and not isinstance(value, str):
+        raise ServerFault("like needs a string")
     if operator == "contains":
         operator = "equals"  # on a multi-value field: has this exact element
     if operator in ("in", "not_in", "all"):
         items = _comma_list(value)
         if items is None:
             return None
-        has_null = any(v is None for v in items)
-        texts = [t for t in (element_text(field, v) for v in items) if t is not None]
         if operator == "all":
-            # MongoDB's $all: every listed element is present ($all: [] matches nothing).
-            if not items or has_null:
-                return MATCH_NOTHING
-            q = Q()
-            for text in dict.fromkeys(texts):
-                q &= _elements(field, Q(value=text))
-            return q
-        if operator == "in":
-            q = _elements(field, Q(value__in=texts)) if texts else MATCH_NOTHING
-            return q | Q(_no_elements(field)) if has_null else q
-        if has_null:
-            return MATCH_NOTHING
-        return _elements(field, ~Q(value__in=texts)) if texts else _elements(field, Q())
-    if isinstance(value, (dict, list)):
+            return _all_q(field, items)
+        value = items
+    elif isinstance(value, (dict, list)):
         raise ServerFault("an object where a value belongs")
+    if field.type == FieldType.ENUM_LIST:
+        return _element_q(f"{element_alias(field)}__value", operator, field, value)
+    return _relation_list_q(field, operator, value)
+
+
+def _all_q(field: LeadField, items: list) -> Q:
+    """MongoDB's $all: every listed element is present ($all: [] matches nothing)."""
+    if not items or any(v is None for v in items):
+        return MATCH_NOTHING
+    q = Q()
+    for text in dict.fromkeys(element_text(field, v) for v in items):
+        q &= _elements(field, Q(value=text))
+    return q
+
+
+def _element_q(column: str, operator: str, field: LeadField, value) -> Q:
+    """One condition on an element row's value column, written as drizzle writes it."""
+    if operator == "exists":
+        return Q(**{f"{column}__isnull": not (value is True or value == "true")})
+    if operator == "like":
+        q = Q()
+        for word in value.split(" "):
+            q &= Q(**{f"{column}__payload_like": f"%{word}%"})
+        return q
     if operator == "not_like":
-        return _elements(field, Q(value__payload_not_like=js_string(value)))
+        return Q(**{f"{column}__payload_not_like": bound_text(value)})
+    if operator in ("in", "not_in"):
+        has_null = any(v is None for v in value)
+        texts = [element_text(field, v) for v in value if v is not None]
+        if operator == "in":
+            q = Q(**{f"{column}__in": texts}) if texts else MATCH_NOTHING
+            return q | Q(**{f"{column}__isnull": True}) if has_null else q
+        if has_null:
+            return MATCH_NOTHING  # NOT IN (..., NULL) is never true
+        if not texts:
+            return MATCH_ALL
+        return Q(**{f"{column}__payload_not_in": texts})
     text = element_text(field, value)
     if operator == "equals":
-        return Q(_no_elements(field)) if text is None else _elements(field, Q(value=text))
+        return Q(**{f"{column}__isnull": True}) if text is None else Q(**{column: text})
     if operator == "not_equals":
         if text is None:
-            return ~Q(_no_elements(field))
-        return _elements(field, ~Q(value=text)) | Q(_no_elements(field))
+            return Q(**{f"{column}__isnull": False})
+        return Q(**{f"{column}__isnull": True}) | Q(**{f"{column}__payload_ne": text})
     if text is None:
         return MATCH_NOTHING
     lookup = {
@@ -516,4 +553,46 @@ def _list_q(field: LeadField, operator: str, value) -> Q | None:
         "less_than": "lt",
         "less_than_equal": "lte",
     }[operator]
-    return _elements(field, Q(**{f"value__{lookup}": text}))
+    return Q(**{f"{column}__{lookup}": text})
+
+
+def _relation_list_q(field: LeadField, operator: str, value) -> Q:
+    """A condition on some element of a relation list, or on none (the NULL row of
+    a left join): a lead matches when one element row satisfies it, or when it has
+    no elements and the condition holds for NULL."""
+    holds_for_null = (
+        (operator == "not_equals" and value is not None)
+        or (operator == "equals" and value is None)
+        or (operator == "in" and any(v is None for v in value))
+    )
+    some = _elements(field, _element_q("value", operator, field, value))
+    return some | Q(_no_elements(field)) if holds_for_null else some
+
+
+def joined_list_fields(where) -> list[LeadField]:
+    """The multi-value selects a where puts conditions on (each is joined once)."""
+    found: dict[str, LeadField] = {}
+    for path, constraint in _entries(where) if isinstance(where, (dict, list)) else []:
+        if path.lower() in ("and", "or") and isinstance(constraint, list):
+            for item in constraint:
+                for f in joined_list_fields(item):
+                    found[f.name] = f
+        elif isinstance(constraint, dict):
+            field = resolve_path(path)
+            if field is not None and field.type == FieldType.ENUM_LIST:
+                found[field.name] = field
+    return list(found.values())
+
+
+def leads_matching(where) -> QuerySet:
+    """The leads a validated where matches (an empty or absent where: all)."""
+    q = where_to_q(where)
+    joined = joined_list_fields(where)
+    if not joined:
+        return Lead.objects.filter(q)
+    relations = {
+        element_alias(f): FilteredRelation("list_values", condition=Q(list_values__field=f.name))
+        for f in joined
+    }
+    matching = Lead.objects.annotate(**relations).filter(q).values("pk")
+    return Lead.objects.filter(pk__in=matching)

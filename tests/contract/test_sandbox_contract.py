@@ -217,8 +217,64 @@ COMBINED_CASES = [
     "&where[exterior][in]=Red,Blue",
 ]
 
+JSON_WHERE_CASES = [
+    'where={"reason":{"equals":null}}',
+    'where={"reason":{"not_equals":null}}',
+    'where={"reason":{"in":["Test",null]}}',
+    'where={"year":{"in":[2020,"2021"]}}',
+    'where={"year":{"equals":2020}}',
+    'where={"zipcode":{"equals":12207}}',
+    'where={"manual":{"equals":false}}',
+    'where={"manual":{"equals":0}}',
+    'where={"exterior":{"equals":null}}',
+    'where={"exterior":{"not_equals":null}}',
+    'where={"exterior":{"in":["Red",null]}}',
+    'where={"and":[]}',
+    'where={"or":[{"reason":{"equals":"Test"}},{"and":[{"year":{"less_than":2012}},'
+    '{"manual":{"equals":true}}]}]}',
+    'where={"id":{"not_in":[1,2,3]}}',
+    'where={"salesRep":{"in":[11,"12"]}}',
+    "where=5",
+    "where=[]",
+]
+
+EXTRA_CASES = [
+    "where[exterior][not_like]=red",
+    "where[exterior][less_than]=Blue",
+    "where[timeToPurchase][not_in]=ASAP",
+    "where[salesRep][contains]=1",
+    "where[salesRep][not_like]=11",
+    "where[createdAt][in]=abc,2024-01-01T00:05:00.000Z",
+    "where[createdAt][not_in]=2024-01-01T00:05:00.000Z",
+    "where[createdAt][contains]=2024-01-01T00:05:00.000Z",
+    "where[createdAt][not_like]=2024-01-01T00:05:00.000Z",
+    "where[createdAt][greater_than]=2024-01-01",
+    "where[createdAt][less_than]=1704067500000",
+    "where[updatedAt][exists]=false",
+    "where[notes][in]=",
+    "where[exterior][in]=",
+    "where[notes][not_in]=",
+    "where[email][like]=",
+    "where[email][contains]=",
+    "where[email][not_like]=",
+    "where[notes][like]=%20",
+    "where[reason][not_in][]=Test",
+    "where[manual][in]=true,false",
+    "where[manual][equals]=0",
+    "where[manual][equals]=",
+    "where[agree][not_equals]=false",
+    "where[year][in]=2020.0,2021",
+    "where[year][greater_than]=2020&where[year][less_than_equal]=2022",
+    "where[year][equals]=0x7E4",
+    "where[id][equals]=42abc",
+    "where[or][0][exterior][equals]=Red&where[or][1][exterior][equals]=Blue",
+    "where[and][0][exterior][equals]=Red&where[and][1][exterior][equals]=Gold",
+]
+
 FIND_CASES = (
-    TEXT_CASES
+    JSON_WHERE_CASES
+    + EXTRA_CASES
+    + TEXT_CASES
     + NUMBER_CASES
     + BOOLEAN_CASES
     + ENUM_CASES
