@@ -109,6 +109,7 @@ def test_a_long_read_goes_by_method_override(client, caplog):
 
 
 def test_update_where_saves_and_returns_only_the_changed_fields(client):
+    Lead.objects.filter(pk__in=[1, 2, 3]).update(reason="Duplicate")
     where = {"id": {"in": [1, 2, 3]}}
     result = client.update_where(where, {"reason": "Test", "processStatuses": "Lost"})
     assert isinstance(result, UpdateResult)
@@ -128,6 +129,7 @@ def test_update_where_with_hostile_text_round_trips(client):
 
 
 def test_update_ids_in_chunks(client):
+    Lead.objects.filter(pk__in=range(10, 35)).update(reason="Test")
     results = list(client.update_ids(range(10, 35), {"reason": "Duplicate"}, chunk_size=10))
     assert all(isinstance(r, ChunkResult) for r in results)
     assert [len(r.ids) for r in results] == [10, 10, 5]
@@ -153,6 +155,7 @@ def test_update_ids_leaves_leads_changed_after_the_review_as_conflicts(client):
 
 def test_a_partial_failure_reports_the_failed_lead_and_saves_the_others(client):
     # A stored value that is no longer an option fails the whole-lead validation.
+    Lead.objects.filter(pk__in=[50, 51, 52]).update(reason="Duplicate")
     Lead.objects.filter(pk=51).update(processStatuses="Retired status")
     [result] = client.update_ids([50, 51, 52], {"reason": "Test"})
     assert result.status == 400
@@ -162,19 +165,17 @@ def test_a_partial_failure_reports_the_failed_lead_and_saves_the_others(client):
     assert result.conflicts == []
     assert result.message == "Unable to update 1 out of 3 Leads."
     assert Lead.objects.get(pk=50).reason == "Test"
-    assert Lead.objects.get(pk=51).reason != "Test" or Lead.objects.get(pk=51).reason is None
+    assert Lead.objects.get(pk=51).reason == "Duplicate"
 
 
 def test_invalid_values_fail_for_every_lead_and_save_nothing(client):
-    before = list(Lead.objects.filter(pk__in=[60, 61]).values_list("processStatuses", flat=True))
+    Lead.objects.filter(pk__in=[60, 61]).update(processStatuses="On Hold")
     [result] = client.update_ids([60, 61], {"processStatuses": "lost"})
     assert result.status == 400
     assert result.docs == []
     assert sorted(error.id for error in result.errors) == [60, 61]
-    assert (
-        list(Lead.objects.filter(pk__in=[60, 61]).values_list("processStatuses", flat=True))
-        == before
-    )
+    statuses = Lead.objects.filter(pk__in=[60, 61]).values_list("processStatuses", flat=True)
+    assert set(statuses) == {"On Hold"}
 
 
 def test_a_wrong_key_is_refused(seeded_sandbox):

@@ -794,19 +794,47 @@ def test_httpx_does_not_log_urls_with_where_values(caplog):
 
 def test_iter_leads_refuses_a_where_too_deep_for_its_later_pages_before_sending():
     api = Api(ok(page([])))
-    # 9 segments alone (fits); 11 once wrapped in the `and` that later pages add.
-    where = {"or": [{"and": [{"or": [{"reason": {"in": ["Test"]}}]}]}]}
+    # 10 segments alone (fits); too deep once `id > last` has to be AND-ed around it.
+    deepest = {"or": [{"and": [{"or": [{"and": [{"reason": {"equals": "x"}}]}]}]}]}
+    where = {**deepest, "id": {"greater_than": 3}}
     with pytest.raises(WhereInvalid, match="nested too deeply"):
         api.client().iter_leads(where)
     assert api.requests == []
 
 
-def test_iter_leads_asks_for_the_next_page_after_the_last_id_seen():
+@pytest.mark.parametrize(
+    ("where", "second_page"),
+    [
+        (None, {"where[id][greater_than]": "5"}),
+        (
+            {"reason": {"equals": "Test"}},
+            {"where[reason][equals]": "Test", "where[id][greater_than]": "5"},
+        ),
+        (
+            {"or": [{"and": [{"reason": {"equals": "Test"}}]}]},
+            {"where[or][0][and][0][reason][equals]": "Test", "where[id][greater_than]": "5"},
+        ),
+        (
+            {"id": {"less_than": 100}},
+            {"where[id][less_than]": "100", "where[id][greater_than]": "5"},
+        ),
+        (
+            {"id": {"greater_than": 0}},
+            {"where[and][0][id][greater_than]": "0", "where[and][1][id][greater_than]": "5"},
+        ),
+    ],
+)
+def test_iter_leads_asks_for_the_next_page_after_the_last_id_seen(where, second_page):
     api = Api(ok(page([{"id": 1}, {"id": 5}], total=3, limit=2)), ok(page([{"id": 9}], total=1)))
-    leads = list(api.client().iter_leads({"reason": {"equals": "Test"}}, page_size=2))
+    leads = list(api.client().iter_leads(where, page_size=2))
     assert [lead["id"] for lead in leads] == [1, 5, 9]
-    second = query_of(api.requests[1])
-    assert second["where[and][0][reason][equals]"] == "Test"
-    assert second["where[and][1][id][greater_than]"] == "5"
-    assert second["sort"] == "id"
-    assert (second["limit"], second["page"], second["depth"]) == ("2", "1", "0")
+    sent = query_of(api.requests[1])
+    assert {key: value for key, value in sent.items() if key.startswith("where")} == second_page
+    assert sent["sort"] == "id"
+    assert (sent["limit"], sent["page"], sent["depth"]) == ("2", "1", "0")
+
+
+def test_an_empty_id_list_finds_nothing_whatever_the_limit():
+    api = Api(ok(page([])))
+    assert api.client().find({"id": {"in": []}}, limit=0).docs == []
+    assert api.requests == []

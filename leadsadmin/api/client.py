@@ -191,9 +191,9 @@ class LeadsClient:
     ) -> FindResult:
         """One page of leads matching ``where``."""
         compiled = compile_where(where)
-        params = self._read_params(sort=sort, limit=limit, page=page, depth=depth, select=select)
-        if compiled.matches_nothing:
+        if compiled.matches_nothing:  # e.g. {"id": {"in": []}}, even with limit=len([])
             return _empty_page(limit)
+        params = self._read_params(sort=sort, limit=limit, page=page, depth=depth, select=select)
         status, body, retry_after = self._read("/leads", [*compiled.params, *params], compiled)
         if status != 200:
             self._raise_for(status, body, retry_after, what="the leads")
@@ -234,18 +234,14 @@ class LeadsClient:
         if not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
         select = list(select) if select is not None else None
-        # Refuse a bad where now, not at the first next(); check the form later
-        # pages send (wrapped in an `and` with `id > last`), which is two levels deeper.
-        compile_where({"and": [where, {"id": {"greater_than": 0}}]} if where else where)
+        # Refuse a bad where now, not at the first next(): as later pages send it.
+        compile_where(_after(where or {}, 0))
         return self._iter_pages(where or {}, page_size, select)
 
     def _iter_pages(self, where: dict, page_size: int, select) -> Iterator[dict]:
         last_id = None
         while True:
-            page_where = where
-            if last_id is not None:
-                after = {"id": {"greater_than": last_id}}
-                page_where = {"and": [where, after]} if where else after
+            page_where = where if last_id is None else _after(where, last_id)
             result = self.find(page_where, sort="id", limit=page_size, depth=0, select=select)
             docs = result.docs
             for doc in docs:
@@ -609,6 +605,19 @@ class LeadsClient:
 
 
 # --- helpers for answers --------------------------------------------------------
+
+
+def _after(where: dict, last_id: int) -> dict:
+    """``where`` AND ``id > last_id``, without nesting deeper when it can be helped
+    (the API reads at most 10 bracket levels): as a sibling key (siblings are
+    AND-ed), or as one more operator on an existing ``id`` condition."""
+    after = {"greater_than": last_id}
+    ids = where.get("id")
+    if "id" not in where:
+        return {**where, "id": after}
+    if isinstance(ids, dict) and "greater_than" not in ids:
+        return {**where, "id": {**ids, **after}}
+    return {"and": [where, {"id": after}]}
 
 
 def _find_result(body) -> FindResult:
