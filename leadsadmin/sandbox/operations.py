@@ -153,10 +153,14 @@ def _order_by(sort: list[str] | None) -> list:
         if field.type in textual and connection.vendor == "postgresql":
             # SQLite compares text byte by byte; so does PostgreSQL's "C" collation.
             expression = Collate(expression, "C")
-        # SQLite sorts NULL below every value.
-        order.append(
-            expression.desc(nulls_last=True) if descending else expression.asc(nulls_first=True)
-        )
+        # NULL sorts below every value, as on SQLite (whose default this is, so
+        # it is spelled out only for PostgreSQL, keeping SQLite's indexes usable).
+        if connection.vendor == "sqlite":
+            order.append(expression.desc() if descending else expression.asc())
+        else:
+            order.append(
+                expression.desc(nulls_last=True) if descending else expression.asc(nulls_first=True)
+            )
     order.append(F("id").desc())  # a stable order when createdAt ties
     return order
 
@@ -181,16 +185,16 @@ def _docs(ids: list[int], fields) -> list[dict]:
     return [lead_doc(by_id[i], fields) for i in ids if i in by_id]
 
 
-def _page_ids(qs: QuerySet, offset: float, limit) -> list[int]:
+def _page_ids(ids, offset: float, limit) -> list[int]:
     """The ids SQLite returns for OFFSET/LIMIT as drizzle passes them: a NaN
     offset is left out, a negative LIMIT means none, a limit that is not a
-    number is left out too; a fractional or list limit makes SQL fail."""
+    number is left out too; a fractional or list limit makes SQL fail.
+    `ids` is a values_list queryset or an already fetched list."""
     if isinstance(limit, list):
         raise ServerFault("a list as LIMIT")
     if isinstance(limit, float) and not limit.is_integer():
         raise ServerFault("a fractional LIMIT")
     start = 0 if math.isnan(offset) else max(0, int(offset))
-    ids = qs.values_list("id", flat=True)
     if not isinstance(limit, float) or limit < 0:
         return list(ids[start:])
     return list(ids[start : start + int(limit)])
@@ -231,8 +235,11 @@ def leads_find(query: dict, *, authorized: bool) -> dict:
         pagination = False
         limit = None
 
-    ids = _page_ids(qs, offset, limit)
     joined = uses_element_join(where)
+    # With joined element rows every evaluation of the where is costly; the ids of
+    # all matches, fetched once, give both the page and the count.
+    all_ids = list(qs.values_list("id", flat=True)) if joined else None
+    ids = _page_ids(qs.values_list("id", flat=True) if all_ids is None else all_ids, offset, limit)
     if joined and not ids:
         # The SQL adapter's "select distinct" path answers an empty page like this.
         empty = {
@@ -257,7 +264,7 @@ def leads_find(query: dict, *, authorized: bool) -> dict:
     total_pages = paging_counter = math.nan
     has_prev = has_next = False
     if counted:
-        total_docs = qs.count()
+        total_docs = qs.count() if all_ids is None else len(all_ids)
         numeric_limit = isinstance(limit, float) and limit != 0
         total_pages = float(math.ceil(total_docs / limit)) if numeric_limit else 1.0
         has_prev = page_number > 1
