@@ -838,3 +838,16 @@ def test_an_empty_id_list_finds_nothing_whatever_the_limit():
     api = Api(ok(page([])))
     assert api.client().find({"id": {"in": []}}, limit=0).docs == []
     assert api.requests == []
+
+
+def test_a_redirect_is_not_followed_and_says_where_to_point_the_client():
+    api = Api(
+        httpx.Response(301, headers={"Location": "https://leads.test/api/leads?where[x]=secret"})
+    )
+    with pytest.raises(LeadsApiError) as caught:
+        api.client().find()
+    message = str(caught.value)
+    assert "redirected GET /leads (HTTP 301) to https://leads.test/api/leads;" in message
+    assert "LEADS_API_URL" in message
+    assert "secret" not in message
+    assert len(api.requests) == 1

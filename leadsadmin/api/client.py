@@ -488,6 +488,15 @@ class LeadsClient:
                 if delay is not None:
                     slept += self._pause(delay)
                     continue
+            if 300 <= status < 400:
+                target = urlsplit(response.headers.get("Location", ""))
+                target = _without_userinfo(urlunsplit(target._replace(query="", fragment="")))
+                raise LeadsApiError(
+                    f"The leads API redirected {method} {path} (HTTP {status}) to "
+                    f"{target or 'another address'}; set LEADS_API_URL to the address it "
+                    "redirects to (a redirected update would not be repeated).",
+                    status=status,
+                )
             body = _json_or_none(response)
             if body is None and 200 <= status < 300:
                 kind = response.headers.get("Content-Type", "no content type").split(";")[0]
