@@ -851,3 +851,14 @@ def test_a_redirect_is_not_followed_and_says_where_to_point_the_client():
     assert "LEADS_API_URL" in message
     assert "secret" not in message
     assert len(api.requests) == 1
+
+
+def test_no_parameter_is_ever_sent_twice():
+    # Payload answers a duplicated parameter with a 500 (payload-observed.md #42).
+    api = Api(ok(page([])), patch_echo)
+    client = api.client(locale="en")
+    client.find({"id": {"in": [1, 2]}}, sort="id", select=["email", "email", "id"])
+    client.update_where({"id": {"in": [1]}}, {"reason": "Test"}, select=["reason", "updatedAt"])
+    for request in api.requests:
+        keys = [key for key, _ in parse_qsl(request.url.query.decode(), keep_blank_values=True)]
+        assert len(keys) == len(set(keys)), keys
