@@ -71,7 +71,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 20,
         }
     )
-    _db["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # One file per concurrent test run when TEST_DATABASE_NAME says so.
+    _db["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=str(VAR_DIR / "test.sqlite3"))}
 else:
     _db["CONN_MAX_AGE"] = _read("CONN_MAX_AGE", env.int, 60)
     _db["CONN_HEALTH_CHECKS"] = True
