@@ -330,11 +330,10 @@ def leads_update(query: dict, body: dict, *, authorized: bool) -> tuple[int, dic
     order) gets the body; each lead is validated as a whole and saved or reported.
     Returns (status, body): 200 when all were saved, 400 with the saved `docs`
     and one error per failed lead otherwise."""
-    where = query.get("where")
+    where = _where_param(query)  # a JSON where that does not parse: 500, before all else
     if where is None or where == "":
         raise PayloadError(400, MISSING_WHERE)
     _authorize(authorized)
-    where = _where_param(query)
     qs = _matching(query, where)
     limit = _number_param(query, "limit")
     fields = selected_fields(query.get("select"))

@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
-from leadsadmin.sandbox.loading import LoadError, docs_from_json, sandbox_load
+from leadsadmin.sandbox.loading import docs_from_json, sandbox_load
 
 
 class Command(BaseCommand):
@@ -32,6 +32,3 @@ class Command(BaseCommand):
                 f"Cannot load {file}: some ids already exist in the sandbox (use --replace)"
             ) from None
         self.stdout.write(f"Loaded {loaded} leads.")
-
-
-__all__ = ["Command", "LoadError"]
