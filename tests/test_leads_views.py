@@ -17,8 +17,8 @@ from tests.fixtures_leads import empty_page
 from tests.test_leads_filters import CASES
 
 pytestmark = pytest.mark.django_db
-# Tests against the sandbox run on live_server's flushed database: keep the roles.
-live = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Tests against the sandbox run on live_server's flushed database: recreate the roles.
+live = pytest.mark.usefixtures("roles_present")
 
 HX = {"HTTP_HX_REQUEST": "true"}
 

@@ -69,6 +69,12 @@ class ConditionControls:
     value_hint: str
 
     @property
+    def chosen_text(self) -> str:
+        """The multi-select's chosen values in words: a short list box hides most."""
+        chosen = [o.label for o in self.value_options if o.selected]
+        return ", ".join(chosen) if chosen else "nothing chosen yet"
+
+    @property
     def field_options(self) -> SafeString:
         return field_options_html(self.condition.field)
 

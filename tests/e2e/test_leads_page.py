@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from leadsadmin.api import get_client
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 WHERE = {
     "or": [
