@@ -135,6 +135,8 @@ def main():
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
     counts = [int(c) for c in args.counts.split(",")]
+    if counts[-1] < 6000:
+        parser.error("the last count needs at least 6,000 leads (five bulk PATCHes of 1,000)")
 
     with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as tmp:
         env = {
