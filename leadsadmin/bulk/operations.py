@@ -162,7 +162,8 @@ def _pin(operation, changes, client, where, limit, matched) -> None:
 
 def _insert_pins(operation, rows) -> None:
     """One executemany per batch: bulk_create builds its SQL in Python and took
-    most of a 10,000-lead review (bench/bench_bulk.py)."""
+    most of a 10,000-lead review (bench/bench_bulk.py). JSON is adapted the way
+    JSONField itself does it, for SQLite and PostgreSQL alike."""
     if not rows:
         return
     meta = PinnedLead._meta
@@ -178,14 +179,15 @@ def _insert_pins(operation, rows) -> None:
             operation.pk,
             lead_id,
             updated_at,
-            before.get_db_prep_save(values, connection),
+            connection.ops.adapt_json_value(values, before.encoder),
             index,
             Outcome.PENDING,
             "",
         )
         for lead_id, updated_at, values, index in rows
     ]
-    with connection.cursor() as cursor:
+    # In a transaction: in autocommit every row of an executemany commits alone.
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(sql, values)
 
 
