@@ -12,7 +12,7 @@ For each size (default 2,000 and 10,000 leads), interleaved in rounds:
          already running, so its Python start-up is not counted); the worker's
          peak RSS comes from wait4() on that process.
 
-The sandbox is ``manage.py runserver`` (DEBUG off) in a subprocess on a SQLite
+The sandbox is ``runserver`` (DEBUG off, TCP_NODELAY) in a subprocess on a SQLite
 database in var/ seeded with ``sandbox_seed``.
 
     uv run python bench/bench_bulk.py
@@ -54,10 +54,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# runserver with TCP_NODELAY on accepted connections: stock runserver writes headers
+# and body in separate small segments, and on a kept-alive connection Nagle's
+# algorithm then waits ~40 ms for the client's delayed ACK on every small answer
+# (bench_client.py has the story).
+SERVE = """
+import sys, django
+django.setup()
+from django.core.management import call_command
+from django.core.servers import basehttp
+basehttp.WSGIRequestHandler.disable_nagle_algorithm = True
+call_command("runserver", sys.argv[1], use_reloader=False)
+"""
+
+
 def start_server(env: dict, authorization: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        [sys.executable, "-c", SERVE, f"127.0.0.1:{port}"],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -518,9 +518,19 @@ class _Run:
                 status=answer.status,
                 message=answer.message,
             )
-            # Leads with the same outcome share one UPDATE (usually the whole chunk).
+            # Leads with the same outcome share one UPDATE. Usually that is the whole
+            # chunk: then it is exactly the pending pins of its body between its first
+            # and last id (it was taken in that order), a cheaper WHERE than 100 pks.
+            whole_chunk = PinnedLead.objects.filter(
+                operation=self.operation,
+                outcome=Outcome.PENDING,
+                body_index=pins[0].body_index,
+                lead_id__gte=pins[0].lead_id,
+                lead_id__lte=pins[-1].lead_id,
+            )
             for (kind, message, after), pks in updates.items():
-                PinnedLead.objects.filter(pk__in=pks).update(
+                leads = whole_chunk if len(updates) == 1 else PinnedLead.objects.filter(pk__in=pks)
+                leads.update(
                     outcome=kind,
                     message=message,
                     after=json.loads(after) if after is not None else None,
