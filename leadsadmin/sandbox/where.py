@@ -105,16 +105,7 @@ def _is_plain_object(value) -> bool:
 def uses_element_join(where) -> bool:
     """True when Payload's SQL adapter would join a multi-value select's table to
     answer this where (it then reports an empty page differently)."""
-    for path, constraint in _entries(where) if isinstance(where, (dict, list)) else []:
-        if path.lower() in ("and", "or") and isinstance(constraint, list):
-            if any(uses_element_join(item) for item in constraint if isinstance(item, dict)):
-                return True
-        elif isinstance(constraint, dict):
-            field = resolve_path(path)
-            is_list = field is not None and field.type == FieldType.ENUM_LIST
-            if is_list and any(op in VALID_OPERATORS for op in constraint):
-                return True
-    return False
+    return bool(joined_list_fields(where))
 
 
 def where_to_q(where) -> Q:
