@@ -108,3 +108,53 @@ def test_the_lead_detail_opens_beside_the_table(
     expect(page).to_have_url(re.compile(r"/leads/$"))
     panel.get_by_role("button", name="Close details").click()
     expect(panel).to_be_hidden()
+
+
+def test_the_builder_works_with_javascript_off(
+    browser, make_user, seeded_sandbox, live_server, ensure_roles
+):
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": 1400, "height": 1000}
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        ensure_roles()
+        user = make_user("salesops")
+        page.goto(f"{live_server.url}/login/")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill("pw")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_text("200 leads match")).to_be_visible()
+
+        # No htmx: choosing a field changes nothing until the form is sent.
+        page.get_by_label("Field").first.select_option("reason")
+        page.get_by_role("button", name="Add OR group").click()
+        expect(page.get_by_label("Field")).to_have_count(2)
+        expect(page.get_by_label("Operator").first).to_have_value("equals")
+        expect(page.get_by_text("Choose a value.")).to_be_visible()  # reason, no value yet
+
+        page.get_by_label("Value").first.select_option("Test")
+        page.get_by_label("Field").nth(1).select_option("year")
+        page.get_by_role("button", name="Preview", exact=True).click()
+        expect(page.get_by_text("Enter a value.")).to_be_visible()  # year, no value yet
+        page.get_by_label("Operator").nth(1).select_option("less_than")
+        page.get_by_label("Value").nth(1).fill("2000")
+        page.get_by_role("button", name="Preview", exact=True).click()
+
+        where = {
+            "or": [
+                {"and": [{"reason": {"equals": "Test"}}]},
+                {"and": [{"year": {"less_than": 2000}}]},
+            ]
+        }
+        expected = get_client().count(where)
+        expect(page.get_by_text(f"{expected:,} leads match")).to_be_visible()
+
+        page.get_by_role("button", name="Remove condition").first.click()
+        expect(page.get_by_label("Field")).to_have_count(1)
+        expect(page.get_by_label("Field").first).to_have_value("year")
+        expected = get_client().count({"year": {"less_than": 2000}})
+        expect(page.get_by_text(f"{expected:,} leads match")).to_be_visible()
+    finally:
+        context.close()
