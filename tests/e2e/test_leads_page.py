@@ -81,6 +81,11 @@ def test_build_a_two_group_filter_preview_sort_page_and_reload(
     page.go_back()
     expect(page.get_by_text(f"Page 1 of {pages}")).to_be_visible()
 
+    page.get_by_text("Columns and page size", exact=True).click()
+    page.get_by_label("Leads per page").select_option("50")
+    expect(page.get_by_text(f"Page 1 of {-(-expected // 50)}")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"sort=email&size=50"))
+
 
 def test_invalid_input_is_marked_at_the_condition(
     page, sign_in, seeded_sandbox, live_server, ensure_roles
