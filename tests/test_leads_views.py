@@ -142,6 +142,8 @@ def test_invalid_input_shows_at_the_condition_and_calls_no_api(
         assert message in html
         assert 'id="error-0"' in html
         assert "nothing was searched" in html
+        assert "Fix the filter's errors to see the matching leads." in html.replace("&#x27;", "'")
+        assert "leads match" not in html
     assert recording_api.requests == []
 
 

@@ -49,6 +49,7 @@ def leads_page_context(
     never reaches the API."""
     context = builder_context(tree, state)
     filter_qs = context["filter_qs"]
+    context["preview"] = None
     if context["where"] is not None:
         context["preview"] = lead_preview(
             client=api.get_client(), where=context["where"], state=state, filter_qs=filter_qs, tz=tz
