@@ -361,12 +361,12 @@ def bulk_operation_run(operation_id: int, run_token: str, *, client=None) -> str
     """Sends the operation's pending leads chunk by chunk and records each
     chunk's outcome before the next. Returns the state it ended in.
 
-    Per chunk: one SELECT of the next pending pins; one UPDATE that both checks
-    this run still owns the operation (and nobody cancelled it) and writes which
-    chunk is in flight; the PATCH; then one transaction with the chunk's row,
-    its leads' outcomes and the operation's counters. A chunk left "in flight"
-    by a crash or a failed request is sent again first by the next run, and the
-    API's answer tells which of its leads were applied the first time.
+    Per chunk: the PATCH, then one transaction that checks this run still owns
+    the operation, writes the chunk's row, its leads' outcomes and the counters,
+    and marks the next chunk as in flight (unless a user cancelled). A chunk
+    left in flight by a crash or a failed request is sent again first by the
+    next run, and the API's answer tells which of its leads were applied the
+    first time (they come back as conflicts already holding the new values).
     """
     now = timezone.now()
     claimed = BulkOperation.objects.filter(
@@ -410,12 +410,10 @@ class _Run:
         self.fields = operation.changed_fields
 
     def until_done(self) -> str:
-        while True:
-            pins = self.next_chunk()
-            if not pins:
-                return _finish(self.operation, self.token, State.FINISHED, "")
-            if not self.claim(pins):
-                return self.why_not_ours()
+        pins = self.next_chunk()
+        if pins and not self.claim(pins):
+            return self.why_not_ours()
+        while pins:
             started = timezone.now()
             body = self.operation.bodies[pins[0].body_index]
             # One request, unless the client has to split a URL that would be too long.
@@ -427,8 +425,10 @@ class _Run:
                     chunk_size=len(pins),
                 )
             )
-            if not self.record(pins, body, answer, started):
+            pins = self.record(pins, body, answer, started)
+            if pins is None:
                 return self.why_not_ours()
+        return _finish(self.operation, self.token, State.FINISHED, "")
 
     def next_chunk(self) -> list[_Pin]:
         rows = (
@@ -440,19 +440,14 @@ class _Run:
         return [pin for pin in pins if pin.body_index == pins[0].body_index] if pins else []
 
     def claim(self, pins: list[_Pin]) -> bool:
-        """Still ours and not cancelled? Then note the chunk as in flight."""
-        in_flight = {
-            "body_index": pins[0].body_index,
-            "first": pins[0].lead_id,
-            "last": pins[-1].lead_id,
-        }
+        """Still ours and not cancelled? Then note the first chunk as in flight."""
         return bool(
             BulkOperation.objects.filter(
                 pk=self.operation.pk,
                 run_token=self.token,
                 state=State.RUNNING,
                 cancel_requested=False,
-            ).update(heartbeat_at=timezone.now(), in_flight=in_flight)
+            ).update(heartbeat_at=timezone.now(), in_flight=_in_flight(pins))
         )
 
     def why_not_ours(self) -> str:
@@ -467,7 +462,11 @@ class _Run:
             pin.body_index == doubt["body_index"] and doubt["first"] <= pin.lead_id <= doubt["last"]
         )
 
-    def record(self, pins: list[_Pin], body: dict, answer, started) -> bool:
+    def record(self, pins: list[_Pin], body: dict, answer, started) -> list[_Pin] | None:
+        """Writes the chunk's outcome and, in the same transaction, picks and marks
+        the next chunk as in flight: one commit per chunk. Returns the next chunk
+        ([] when done), or None when this run no longer owns the operation or a
+        user cancelled it."""
         by_id = {pin.lead_id: pin for pin in pins}
         updates: dict[tuple, list[int]] = {}  # (outcome, message, after json) → pin pks
         counts = Counter()
@@ -494,17 +493,14 @@ class _Run:
                 outcome(pin, Outcome.CONFLICT, _conflict_message(pin, doc), after)
 
         with transaction.atomic():
-            still_ours = BulkOperation.objects.filter(
-                pk=self.operation.pk, run_token=self.token, state=State.RUNNING
-            ).update(
-                updated_count=F("updated_count") + counts[Outcome.UPDATED],
-                error_count=F("error_count") + counts[Outcome.ERROR],
-                conflict_count=F("conflict_count") + counts[Outcome.CONFLICT],
-                heartbeat_at=timezone.now(),
-                in_flight=None,
+            cancelled = (
+                BulkOperation.objects.select_for_update()
+                .filter(pk=self.operation.pk, run_token=self.token, state=State.RUNNING)
+                .values_list("cancel_requested", flat=True)
+                .first()
             )
-            if not still_ours:
-                return False
+            if cancelled is None:
+                return None  # a newer run took over: write nothing
             self.chunk_number += 1
             chunk = BulkChunk.objects.create(
                 operation=self.operation,
@@ -536,8 +532,20 @@ class _Run:
                     after=json.loads(after) if after is not None else None,
                     chunk=chunk,
                 )
+            following = [] if cancelled else self.next_chunk()
+            BulkOperation.objects.filter(pk=self.operation.pk).update(
+                updated_count=F("updated_count") + counts[Outcome.UPDATED],
+                error_count=F("error_count") + counts[Outcome.ERROR],
+                conflict_count=F("conflict_count") + counts[Outcome.CONFLICT],
+                heartbeat_at=timezone.now(),
+                in_flight=_in_flight(following) if following else None,
+            )
         self.in_doubt = None
-        return True
+        return None if cancelled else following
+
+
+def _in_flight(pins: list[_Pin]) -> dict:
+    return {"body_index": pins[0].body_index, "first": pins[0].lead_id, "last": pins[-1].lead_id}
 
 
 def _stop_reason(exc: LeadsApiError) -> str:
