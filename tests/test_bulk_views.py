@@ -335,3 +335,15 @@ def test_errors_csv_never_hands_a_spreadsheet_a_formula(make_operation, client_a
     response = client_as("teamlead").get(f"/bulk/{operation.pk}/errors.csv")
     lines = b"".join(response.streaming_content).decode().splitlines()
     assert lines[1] == '7,Error,"\'=HYPERLINK(""http://x"",""y"")"'
+
+
+@live
+def test_form_warns_when_the_filter_matches_more_than_one_operation_may_change(
+    seeded_sandbox, client_as, settings
+):
+    settings.BULK_MAX_OPERATION_SIZE = 50
+    client = client_as("teamlead")
+    assert "more than the 50 leads" in _text(client.get("/bulk/new?"))
+    refused = _review_post(client, query="")
+    assert "more than the 50 one bulk operation may change" in _text(refused)
+    assert not BulkOperation.objects.exists()

@@ -59,6 +59,11 @@ def bulk_new(request):
         "filter_query": filter_query,
         **_match_count(filter_query),
     }
+    context["over_limit"] = (
+        context.get("match_count", 0) > settings.BULK_MAX_OPERATION_SIZE
+        and not request.user.is_superuser
+    )
+    context["max_size"] = settings.BULK_MAX_OPERATION_SIZE
     return render(request, "bulk/new.html", context)
 
 
