@@ -82,4 +82,22 @@ def shared_sandbox(django_db_blocker, fill):
             Lead.objects.all().delete()
             ApiKey.objects.all().delete()
             if own_databases is not None:
+                _close_server_sessions(connection)
                 teardown_databases(own_databases, verbosity=0)
+
+
+def _close_server_sessions(connection):
+    """PostgreSQL will not drop a test database while the server's request threads
+    still hold sessions on it (they live until garbage-collected)."""
+    from django.db import connections
+
+    connections.close_all()
+    if connection.vendor != "postgresql":
+        return
+    name = connection.settings_dict["NAME"]
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        )

@@ -12,8 +12,8 @@ import math
 from collections.abc import Iterable
 
 from django.db import connection, transaction
-from django.db.models import F, Max, Min, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Collate
+from django.db.models import F, Max, Min, OuterRef, QuerySet, Subquery, TextField
+from django.db.models.functions import Cast, Collate
 
 from leadsadmin.schema import FIELDS_BY_NAME, FieldType
 
@@ -149,7 +149,10 @@ def _order_by(sort: list[str] | None) -> list:
         expression = (
             _element_sort(field, descending) if field.type == FieldType.ENUM_LIST else F(field.name)
         )
-        textual = (FieldType.TEXT, FieldType.ENUM, FieldType.ENUM_LIST)
+        if field.type == FieldType.RELATION_LIST:
+            # A JSON column in the reference server: ordered by its text.
+            expression = Cast(expression, TextField())
+        textual = (FieldType.TEXT, FieldType.ENUM, FieldType.ENUM_LIST, FieldType.RELATION_LIST)
         if field.type in textual and connection.vendor == "postgresql":
             # SQLite compares text byte by byte; so does PostgreSQL's "C" collation.
             expression = Collate(expression, "C")
