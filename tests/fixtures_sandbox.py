@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from leadsadmin.api import close_client
 from leadsadmin.sandbox.models import ApiKey, Lead
 from leadsadmin.sandbox.seed import sandbox_seed
 
@@ -29,7 +30,10 @@ def sandbox_api(live_server, settings):
     settings.SANDBOX_ENABLED = True
     settings.LEADS_API_URL = api.url
     settings.LEADS_API_KEY = api.authorization
-    return api
+    yield api
+    # The process-wide client keeps connections to this server alive; on
+    # PostgreSQL their server threads would hold the test database open.
+    close_client()
 
 
 @pytest.fixture

@@ -94,6 +94,9 @@ class Command(BaseCommand):
         setup = demo_setup(seed_count=count)
         if setup.seeded:
             self.stdout.write(f"Seeded the sandbox with {setup.seeded} leads.")
+        # A worker killed outright leaves its bulk operation "running"; the new
+        # worker only takes ready tasks, so hand it the stalled ones again.
+        call_command("bulk_resume")
         host_port = _host_port(addrport)
         env = {
             **os.environ,
