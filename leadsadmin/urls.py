@@ -8,7 +8,6 @@ handler403 = core_views.permission_denied
 
 urlpatterns = [
     path("", core_views.home, name="home"),
-    path("healthz", core_views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("leads/", include("leadsadmin.leads.urls")),

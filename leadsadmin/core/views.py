@@ -1,6 +1,5 @@
-from django.contrib.auth.decorators import login_not_required, permission_required
+from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
@@ -13,12 +12,6 @@ AUDIT_PER_PAGE = 50
 @require_GET
 def home(request):
     return redirect("leads:index")
-
-
-@login_not_required
-@require_GET
-def healthz(request):
-    return HttpResponse("ok", content_type="text/plain")
 
 
 @require_GET
