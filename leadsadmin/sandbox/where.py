@@ -27,6 +27,12 @@ VALID_OPERATORS = frozenset(PAYLOAD_OPERATORS)
 NUMERIC_TYPES = frozenset({FieldType.NUMBER, FieldType.RELATION})
 MATCH_NOTHING = Q(pk__in=[])
 MATCH_ALL = Q()
+COMPARISON_LOOKUPS = {
+    "greater_than": "gt",
+    "greater_than_equal": "gte",
+    "less_than": "lt",
+    "less_than_equal": "lte",
+}
 
 
 class QueryError(Exception):
@@ -281,12 +287,16 @@ def condition_q(field: LeadField, operator: str, value) -> Q | None:
             q &= _like(field, f"%{word}%")
         return q
     if operator == "exists":
-        exists = value is True or value == "true"
-        return Q(**{f"{field.name}__isnull": not exists})
+        return Q(**{f"{field.name}__isnull": not _means_exists(value)})
     value = _coerce(field, operator, value)
     if value is _DROP:
         return None
     return _scalar_q(field, field.name, operator, value)
+
+
+def _means_exists(value) -> bool:
+    """Only true or "true" ask for presence; any other value asks for absence."""
+    return value is True or value == "true"
 
 
 def _as_text(field: LeadField):
@@ -405,12 +415,7 @@ def _scalar_q(field: LeadField, column: str, operator: str, value) -> Q | None:
         return Q(**{f"{column}__isnull": True}) | (
             Q(**{f"{column}__isnull": False}) & ~Q(**{column: db_value})
         )
-    lookup = {
-        "greater_than": "gt",
-        "greater_than_equal": "gte",
-        "less_than": "lt",
-        "less_than_equal": "lte",
-    }[operator]
+    lookup = COMPARISON_LOOKUPS[operator]
     if db_value is None or db_value is _DROP:
         # SQL compares with NULL (or an incomparable value) as unknown: no match.
         return MATCH_NOTHING
@@ -474,11 +479,9 @@ def _list_q(field: LeadField, operator: str, value) -> Q | None:
     (see `leads_matching`), so every condition on the field looks at the same
     element row, and a lead without elements has one row whose value is NULL.
     Relation lists use one subquery per condition."""
-    if operator == "exists":
-        exists = value is True or value == "true"
-        if field.type == FieldType.RELATION_LIST:
-            # Stored as a JSON column in the reference server: null or not.
-            return Q(**{f"{field.name}__isnull": not exists})
+    if operator == "exists" and field.type == FieldType.RELATION_LIST:
+        # Stored as a JSON column in the reference server: null or not.
+        return Q(**{f"{field.name}__isnull": not _means_exists(value)})
     if operator == "like" and not isinstance(value, str):
         raise ServerFault("like needs a string")
     if operator == "contains":
@@ -510,7 +513,7 @@ def _all_q(field: LeadField, items: list) -> Q:
 def _element_q(column: str, operator: str, field: LeadField, value) -> Q:
     """One condition on an element row's value column, written as drizzle writes it."""
     if operator == "exists":
-        return Q(**{f"{column}__isnull": not (value is True or value == "true")})
+        return Q(**{f"{column}__isnull": not _means_exists(value)})
     if operator == "like":
         q = Q()
         for word in value.split(" "):
@@ -538,12 +541,7 @@ def _element_q(column: str, operator: str, field: LeadField, value) -> Q:
         return Q(**{f"{column}__isnull": True}) | Q(**{f"{column}__payload_ne": text})
     if text is None:
         return MATCH_NOTHING
-    lookup = {
-        "greater_than": "gt",
-        "greater_than_equal": "gte",
-        "less_than": "lt",
-        "less_than_equal": "lte",
-    }[operator]
+    lookup = COMPARISON_LOOKUPS[operator]
     return Q(**{f"{column}__{lookup}": text})
 
 
