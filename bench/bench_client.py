@@ -23,9 +23,7 @@ import gc
 import json
 import logging
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,27 +35,13 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from sandbox_server import prepare_sandbox, serving  # noqa: E402
+
 from leadsadmin.api.client import LeadsClient  # noqa: E402
 from leadsadmin.api.where import compile_where, encode_query  # noqa: E402
 
-PREPARE = """
-import django, sys
-django.setup()
-from django.core.management import call_command
-call_command("migrate", verbosity=0)
-from leadsadmin.sandbox.models import ApiKey, Lead
-from leadsadmin.sandbox.seed import sandbox_seed
-wanted = int(sys.argv[1])
-have = Lead.objects.count()
-if have < wanted:
-    sandbox_seed(wanted - have)
-_, plain = ApiKey.issue("bench_client")
-print(Lead.objects.count())
-print(ApiKey.header_value(plain))
-"""
 
-
-def prepare_sandbox(db: Path, leads: int) -> tuple[dict, int, str]:
+def sandbox_env(db: Path) -> dict:
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{db}",
@@ -65,64 +49,7 @@ def prepare_sandbox(db: Path, leads: int) -> tuple[dict, int, str]:
         "DJANGO_SETTINGS_MODULE": "leadsadmin.settings",
     }
     env.pop("LEADS_API_URL", None)
-    started = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-c", PREPARE, str(leads)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"preparing the sandbox failed:\n{result.stderr}")
-    out = result.stdout.split("\n")
-    print(f"sandbox ready: {int(out[0]):,} leads in {db} ({time.perf_counter() - started:.0f} s)")
-    return env, int(out[0]), out[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-# runserver with one change: TCP_NODELAY on accepted connections. Stock runserver
-# writes a response's headers and body in separate small segments; on a kept-alive
-# connection Nagle's algorithm then waits for the client's delayed ACK (~40 ms) on
-# every small answer, which would drown what this benchmark measures.
-SERVE = """
-import sys, django
-django.setup()
-from django.core.management import call_command
-from django.core.servers import basehttp
-basehttp.WSGIRequestHandler.disable_nagle_algorithm = True
-call_command("runserver", sys.argv[1], use_reloader=False)
-"""
-
-
-def start_server(env: dict, authorization: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVE, f"127.0.0.1:{port}"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}/sandbox/api"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(
-                f"{base}/leads/count", headers={"Authorization": authorization}
-            ).is_success:
-                return server, base
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    server.kill()
-    raise SystemExit("the sandbox server did not start")
+    return env
 
 
 def timed_ms(call) -> float:
@@ -263,9 +190,10 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db.resolve() if args.db else Path(tmp) / "bench.sqlite3"
-        env, total, authorization = prepare_sandbox(db, args.leads)
-        server, base = start_server(env, authorization)
-        try:
+        env = sandbox_env(db)
+        print(f"sandbox database: {db}")
+        total, authorization = prepare_sandbox(env, args.leads, "bench_client")
+        with serving(env, authorization) as (_server, base):
             print(f"\nOverhead per call against the sandbox ({args.calls} calls per side)")
             rows = overhead_cases(base, authorization, calls=args.calls)
             print_overhead(rows)
@@ -290,9 +218,6 @@ def main() -> None:
                 f"{traced['leads'] / traced['seconds']:>10,.0f}"
                 f"{traced['tracemalloc_peak_mb']:>13.1f} MB Python heap"
             )
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
 
 
 def print_overhead(rows: list[dict], unit: str = "ms") -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import time
 from pathlib import Path
 
 import httpx
+from sandbox_server import serving
 
 ROOT = Path(__file__).resolve().parents[1]
 MANAGE = [sys.executable, str(ROOT / "manage.py")]
@@ -37,56 +37,11 @@ def run(env: dict, *args: str) -> str:
     return result.stdout.strip()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-# runserver with one change: TCP_NODELAY on accepted connections. Stock runserver
-# writes headers and body in separate small segments, and on a kept-alive connection
-# Nagle's algorithm then waits for the client's delayed ACK (~40 ms) on every small
-# answer, which would drown what this benchmark measures.
-SERVE = """
-import sys, django
-django.setup()
-from django.core.management import call_command
-from django.core.servers import basehttp
-basehttp.WSGIRequestHandler.disable_nagle_algorithm = True
-call_command("runserver", sys.argv[1], use_reloader=False)
-"""
-
-
-class Server:
-    def __init__(self, env: dict):
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", SERVE, f"127.0.0.1:{self.port}"],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.url = f"http://127.0.0.1:{self.port}/sandbox/api"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(self.url + "/leads/count", timeout=1)
-                return
-            except httpx.TransportError:
-                time.sleep(0.2)
-        raise RuntimeError("the server did not start")
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=10)
 
 
 def timed(fn, runs: int) -> list[float]:
@@ -158,21 +113,20 @@ def main():
             seed_seconds = time.monotonic() - started
             print(f"seeded {count - seeded} leads (total {count}) in {seed_seconds:.1f} s")
             seeded = count
-            server = Server(env)
-            try:
-                with httpx.Client(
-                    base_url=server.url, headers={"Authorization": authorization}, timeout=60
-                ) as client:
-                    results = workload(client, args.runs)
-                    memory.append((count, rss_mb(server.process.pid)))
-                    if count == counts[-1]:
-                        results["bulk PATCH 1,000 (select[id])"] = bulk_patches(
-                            client, 3, "&select[id]=true"
-                        )
-                        results["bulk PATCH 1,000 (full docs)"] = bulk_patches(client, 2, "")
-                    rows.extend((count, name, times) for name, times in results.items())
-            finally:
-                server.stop()
+            with (
+                serving(env, authorization) as (server, base),
+                httpx.Client(
+                    base_url=base, headers={"Authorization": authorization}, timeout=60
+                ) as client,
+            ):
+                results = workload(client, args.runs)
+                memory.append((count, rss_mb(server.pid)))
+                if count == counts[-1]:
+                    results["bulk PATCH 1,000 (select[id])"] = bulk_patches(
+                        client, 3, "&select[id]=true"
+                    )
+                    results["bulk PATCH 1,000 (full docs)"] = bulk_patches(client, 2, "")
+                rows.extend((count, name, times) for name, times in results.items())
 
     print()
     print(f"{'leads':>8}  {'request':<32} {'runs':>4} {'median ms':>10} {'p90 ms':>8}")
