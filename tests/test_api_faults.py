@@ -862,3 +862,48 @@ def test_no_parameter_is_ever_sent_twice():
     for request in api.requests:
         keys = [key for key, _ in parse_qsl(request.url.query.decode(), keep_blank_values=True)]
         assert len(keys) == len(set(keys)), keys
+
+
+# --- pages ---
+
+
+ECHOING_ANSWERS = [
+    httpx.Response(401, json={"errors": [{"message": f"Unknown key {AUTHORIZATION}"}]}),
+    httpx.Response(
+        400,
+        json={"errors": [{"name": "QueryError", "data": [{"path": KEY}], "message": KEY}]},
+    ),
+    httpx.Response(400, json={"errors": [{"message": f"invalid {KEY}"}]}),
+    httpx.Response(404, json={"errors": [{"message": f"Not Found {KEY}"}]}),
+    httpx.Response(500, json={"errors": [{"message": f"boom {AUTHORIZATION}"}]}),
+    httpx.Response(200, text=f"<p>{KEY}</p>"),
+]
+
+
+@pytest.mark.parametrize("answer", ECHOING_ANSWERS, ids=lambda r: str(r.status_code))
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/leads/?c0=0&f0=reason&op0=equals&v0=Test",  # the page with its preview
+        "/leads/7/",  # a lead's detail
+        "/leads/export.csv?c0=0&f0=reason&op0=equals&v0=Test",
+    ],
+)
+def test_no_rendered_page_contains_the_key_when_the_api_fails(client_as, monkeypatch, url, answer):
+    def echo(request):
+        return httpx.Response(answer.status_code, content=answer.content, headers=answer.headers)
+
+    client = LeadsClient(
+        BASE, AUTHORIZATION, 5, transport=httpx.MockTransport(echo), max_attempts=1
+    )
+    monkeypatch.setattr("leadsadmin.api.get_client", lambda: client)
+    with client:
+        response = client_as("admin").get(url)
+        html = b"".join(response) if response.streaming else response.content
+    page_text = html.decode()
+    if response.status_code == 404:  # a missing lead is the site's Not Found page
+        assert url == "/leads/7/"
+    else:
+        assert response.status_code in (200, 502), response.status_code
+        assert "leads API" in page_text  # the failure is shown...
+    assert KEY not in page_text  # ...without the key
