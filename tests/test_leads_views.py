@@ -477,6 +477,17 @@ def test_the_lead_detail_shows_every_field_by_group(client_as, seeded_sandbox):
     assert client.get("/leads/99999/").status_code == 404
 
 
+def test_the_lead_detail_names_the_lead_without_placeholders(client_as, recording_api):
+    recording_api.respond = lambda request: httpx.Response(
+        200, json={"id": 29, "firstName": None, "lastName": "Rodriguez", "exterior": ["Blue"]}
+    )
+    html = client_as("salesops").get("/leads/29/", **HX).content.decode()
+    assert '<h2 id="lead-heading">Lead 29: Rodriguez</h2>' in html
+    assert "None" not in html
+    # The Close button takes the focus, so the keyboard can close the panel at once.
+    assert re.search(r"<button[^>]*autofocus[^>]*>Close details</button>", html)
+
+
 # ---------------------------------------------------------------- export
 
 

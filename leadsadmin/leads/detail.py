@@ -16,3 +16,10 @@ def lead_detail_groups(
         for group, fields in fields_by_group()
         if fields
     ]
+
+
+def lead_name(lead: dict) -> str:
+    """First and last name as far as they are known ("" when neither is)."""
+    return " ".join(
+        str(part).strip() for part in (lead.get("firstName"), lead.get("lastName")) if part
+    )

@@ -18,7 +18,7 @@ from leadsadmin import api
 from leadsadmin.api.errors import LeadsApiError, NotFound
 from leadsadmin.core.roles import BULK_EDIT_LEADS, EXPORT_LEADS, VIEW_LEADS
 from leadsadmin.leads.builder import condition_controls, condition_refit
-from leadsadmin.leads.detail import lead_detail_groups
+from leadsadmin.leads.detail import lead_detail_groups, lead_name
 from leadsadmin.leads.export import export_filename, leads_csv_start
 from leadsadmin.leads.filters import (
     condition_from_querydict,
@@ -126,7 +126,11 @@ def lead_detail(request, lead_id):
     except LeadsApiError as exc:
         context = {"lead_id": lead_id, "error": str(exc)}
     else:
-        context = {"lead_id": lead_id, "lead": lead, "groups": lead_detail_groups(lead)}
+        context = {
+            "lead_id": lead_id,
+            "name": lead_name(lead),
+            "groups": lead_detail_groups(lead),
+        }
     template = "leads/detail.html#panel" if request.htmx else "leads/detail.html"
     return render(request, template, context)
 
