@@ -211,6 +211,23 @@ def test_buttons_through_htmx_swap_the_builder_only(client_as, recording_api):
     assert recording_api.requests == []
 
 
+@pytest.mark.parametrize("action", ["clear", "remove:0"])
+def test_buttons_that_change_the_match_update_the_preview_too(client_as, recording_api, action):
+    """Clear filter and Remove condition swap the whole workspace: a preview left
+    showing the old filter's leads would disagree with the builder and the URL."""
+    query = "c0=0&f0=reason&v0=Test&c1=0&f1=year&op1=greater_than&v1=2020"
+    response = client_as("salesops").get(f"/leads/?{query}&do={action}", **HX)
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="workspace"')
+    assert "HX-Retarget" not in response
+    expected = "/leads/" if action == "clear" else "/leads/?c0=0&f0=year&op0=greater_than&v0=2020"
+    assert response["HX-Push-Url"] == expected
+    sent = sent_query(recording_api.requests[-1]).get("where")
+    assert sent == (
+        None if action == "clear" else {"or": [{"and": [{"year": {"greater_than": "2020"}}]}]}
+    )
+
+
 def test_the_table_state_survives_builder_buttons(client_as, recording_api):
     response = client_as("salesops").get("/leads/?c0=0&sort=-year&size=50&do=add-group:")
     assert response["Location"] == "/leads/?c0=0&c1=1&sort=-year&size=50"

@@ -578,6 +578,13 @@ def filter_apply_action(tree: FilterTree, action: str) -> FilterTree:
     return number_rows(tree)
 
 
+def filter_action_changes_where(action: str) -> bool:
+    """Whether a builder button can change what the filter matches. Adding rows
+    adds blank conditions, which send nothing; removing and clearing do change it,
+    so the preview must follow."""
+    return action == "clear" or action.startswith("remove:")
+
+
 def _group_by_path(tree, path: str) -> Group | None:
     if not _PATH.match(path):
         return None

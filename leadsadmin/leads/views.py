@@ -22,6 +22,7 @@ from leadsadmin.leads.detail import lead_detail_groups, lead_name
 from leadsadmin.leads.export import export_filename, leads_csv_start
 from leadsadmin.leads.filters import (
     condition_from_querydict,
+    filter_action_changes_where,
     filter_apply_action,
     filter_from_querydict,
     filter_from_where,
@@ -68,8 +69,9 @@ def index(request):
         url = leads_url(tree, state)
         if not request.htmx:
             return redirect(url)
-        response = render(request, "leads/index.html#builder", builder_context(tree, state))
-        return push_url(retarget(response, "#builder"), url)
+        if not filter_action_changes_where(action):
+            response = render(request, "leads/index.html#builder", builder_context(tree, state))
+            return push_url(retarget(response, "#builder"), url)
     can_bulk_edit = request.user.has_perm(BULK_EDIT_LEADS)
     context = leads_page_context(
         tree=tree, state=state, user=request.user, can_bulk_edit=can_bulk_edit
