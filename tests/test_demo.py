@@ -1,11 +1,23 @@
-"""The demo command's setup (everything before it starts serving)."""
+"""The demo command: its setup, and the whole command run as a person runs it."""
 
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 
 from leadsadmin.core import roles
 from leadsadmin.core.management.commands.demo import demo_setup
 from leadsadmin.sandbox.models import ApiKey, Lead
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_demo_setup_seeds_an_empty_sandbox_and_creates_the_four_users(db):
@@ -54,3 +66,72 @@ def test_the_password_comes_from_demo_password_or_is_generated(db, monkeypatch):
     generated = demo_setup(seed_count=1).password
     assert len(generated) >= 10
     assert authenticate(username="auditor", password=generated) is not None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_the_demo_serves_the_dashboard_on_its_own_sandbox_and_ctrl_c_stops_everything(tmp_path):
+    """`manage.py demo` as a person runs it: a dashboard page that calls the sandbox
+    on the same server answers (no deadlock), and Ctrl-C (SIGINT to the terminal's
+    process group) leaves nothing running."""
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("LEADS_API_", "SANDBOX_"))},
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        "DEMO_PASSWORD": "demo-pass-9",
+        "DJANGO_SETTINGS_MODULE": "leadsadmin.settings",
+    }
+    demo = subprocess.Popen(
+        [sys.executable, "manage.py", "demo", "--addrport", f"127.0.0.1:{port}", "--count", "30"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, timeout=20) as browser:
+            deadline = time.monotonic() + 90
+            while True:
+                assert demo.poll() is None, demo.stdout.read().decode()
+                try:
+                    login = browser.get("/login/")
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline, "the demo did not start serving"
+                    time.sleep(0.3)
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text)[1]
+            signed_in = browser.post(
+                "/login/",
+                data={
+                    "username": "salesops",
+                    "password": "demo-pass-9",
+                    "csrfmiddlewaretoken": token,
+                },
+            )
+            assert signed_in.status_code == 302
+            leads = browser.get("/leads/")
+            assert leads.status_code == 200
+            assert "30 leads" in leads.text  # the dashboard read its own sandbox
+    finally:
+        os.killpg(demo.pid, signal.SIGINT)
+        output = demo.communicate(timeout=30)[0].decode()
+    assert "Password: demo-pass-9" in output
+    assert "Stopped." in output
+    deadline = time.monotonic() + 10
+    while _group_alive(demo.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _group_alive(demo.pid), "a child of the demo is still running"
