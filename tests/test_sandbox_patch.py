@@ -4,6 +4,11 @@ change nothing."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -317,3 +322,49 @@ def test_the_sandbox_answers_404_when_it_is_switched_off(api, settings):
     assert api.patch("/leads?where[id][equals]=1", json={"reason": "Test"}).status_code == 404
     settings.SANDBOX_ENABLED = True
     assert api.get("/leads/1").json()["reason"] == "Test"
+
+
+@pytest.mark.parametrize(
+    ("environment", "enabled", "client_url"),
+    [
+        ({}, True, "http://127.0.0.1:8000/sandbox/api"),
+        ({"SANDBOX_SELF_URL": "http://demo.test:9000/"}, True, "http://demo.test:9000/sandbox/api"),
+        (
+            {"LEADS_API_URL": "https://leads.example.com/api"},
+            False,
+            "https://leads.example.com/api",
+        ),
+        (
+            {"LEADS_API_URL": "https://leads.example.com/api", "SANDBOX_ENABLED": "True"},
+            True,
+            "https://leads.example.com/api",
+        ),
+    ],
+)
+def test_the_dashboard_uses_the_sandbox_unless_a_real_api_is_configured(
+    environment, enabled, client_url
+):
+    """The defaults as a fresh process reads them from its environment."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LEADS_API_", "SANDBOX_")) and k != "DEBUG"
+    }
+    env.update(environment, DJANGO_SETTINGS_MODULE="leadsadmin.settings")
+    if "LEADS_API_URL" in environment:
+        env["LEADS_API_KEY"] = "users API-Key not-used"
+    script = (
+        "import django; django.setup()\n"
+        "from django.conf import settings\n"
+        "from leadsadmin.api import get_client\n"
+        "print(settings.SANDBOX_ENABLED, get_client().base_url)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.split() == [str(enabled), client_url]
