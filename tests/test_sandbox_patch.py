@@ -254,6 +254,20 @@ REFUSALS = [
         403,
         {"errors": [{"message": "You are not allowed to perform this action."}]},
     ),
+    (
+        "/leads?where[id][in]=1,2",
+        {"json": {"reason": "Duplicate"}, "headers": {"Authorization": "users API-Key wrong"}},
+        False,
+        403,
+        {"errors": [{"message": "You are not allowed to perform this action."}]},
+    ),
+    (
+        "/leads/1",
+        {"json": {"reason": "Duplicate"}, "headers": {"Authorization": "wrong-bare-key"}},
+        False,
+        403,
+        {"errors": [{"message": "You are not allowed to perform this action."}]},
+    ),
 ]
 
 
@@ -267,6 +281,20 @@ def test_a_refused_patch_changes_nothing(api, sandbox_api, url, kwargs, authoris
 
     assert (response.status_code, response.json()) == (status, body)
     assert all_docs(api) == before
+
+
+def test_the_bare_key_may_write_too(api, sandbox_api):
+    key = sandbox_api.authorization.removeprefix("users API-Key ")
+    response = httpx.patch(
+        sandbox_api.url + "/leads?where[id][equals]=3",
+        json={"reason": "Test"},
+        headers={"Authorization": key},
+    )
+    assert (response.status_code, response.json()["message"]) == (
+        200,
+        "Updated 1 Lead successfully.",
+    )
+    assert api.get("/leads/3").json()["reason"] == "Test"
 
 
 # --- PATCH by id -----------------------------------------------------------------------
