@@ -340,11 +340,11 @@ def leads_update(query: dict, body: dict, *, authorized: bool) -> tuple[int, dic
     qs = _matching(query, where)
     limit = _number_param(query, "limit")
     fields = selected_fields(query.get("select"))
-    rows = qs.values_list("id", *(f.name for f in checked_fields(body)))
-    if isinstance(limit, float) and limit > 0:
-        rows = rows[: int(limit)]
     changes = changes_from_body(body)
     checked = checked_fields(body)
+    rows = qs.values_list("id", *(f.name for f in checked))
+    if isinstance(limit, float) and limit > 0:
+        rows = rows[: int(limit)]
 
     saved_ids: list[int] = []
     errors: list[dict] = []

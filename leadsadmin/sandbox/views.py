@@ -53,6 +53,10 @@ def _query(request) -> dict:
     return parse_query_string(raw)
 
 
+def _is_read(request) -> bool:
+    return request.method == "GET" or _is_get_override(request)
+
+
 def _is_get_override(request) -> bool:
     return request.method == "POST" and (
         request.headers.get("X-Payload-HTTP-Method-Override") == "GET"
@@ -81,7 +85,7 @@ def _route_not_found(request):
 
 @sandbox_api
 def leads(request):
-    if request.method == "GET" or _is_get_override(request):
+    if _is_read(request):
         return 200, operations.leads_find(_query(request), authorized=_authorized(request))
     if request.method == "PATCH":
         body = _body(request)
@@ -93,14 +97,14 @@ def leads(request):
 
 @sandbox_api
 def leads_count(request):
-    if request.method == "GET" or _is_get_override(request):
+    if _is_read(request):
         return 200, operations.leads_count(_query(request), authorized=_authorized(request))
     return _route_not_found(request)
 
 
 @sandbox_api
 def lead(request, lead_id):
-    if request.method == "GET" or _is_get_override(request):
+    if _is_read(request):
         return 200, operations.lead_get(lead_id, _query(request), authorized=_authorized(request))
     if request.method == "PATCH":
         body = _body(request)
