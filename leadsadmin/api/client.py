@@ -426,12 +426,8 @@ class LeadsClient:
         params.append(("depth", str(depth)))
         if select is not None:
             names = [select] if isinstance(select, str) else list(select)
-            problems += [
-                f"cannot select unknown field '{name}'"
-                for name in names
-                if name not in FIELDS_BY_NAME
-            ]
-            params += [(f"select[{name}]", "true") for name in dict.fromkeys(names)]
+            problems += _unknown_selections(names)
+            params += _select_params(names)
         if problems:
             raise WhereInvalid(problems)
         return [*params, *self._locale_params]
@@ -791,11 +787,18 @@ def _write_params(data: dict, select) -> list[tuple[str, str]]:
     """Ask only for what a write needs back (Payload otherwise returns each
     updated lead whole): the changed fields and updatedAt; id always comes."""
     names = list(select) if select is not None else list(data)
-    unknown = [name for name in names if name not in FIELDS_BY_NAME]
-    if unknown:
-        raise WhereInvalid([f"cannot select unknown field '{name}'" for name in unknown])
-    names = list(dict.fromkeys([*names, "updatedAt"]))
-    return [("depth", "0"), *((f"select[{name}]", "true") for name in names)]
+    problems = _unknown_selections(names)
+    if problems:
+        raise WhereInvalid(problems)
+    return [("depth", "0"), *_select_params([*names, "updatedAt"])]
+
+
+def _unknown_selections(names: list[str]) -> list[str]:
+    return [f"cannot select unknown field '{name}'" for name in names if name not in FIELDS_BY_NAME]
+
+
+def _select_params(names: list[str]) -> list[tuple[str, str]]:
+    return [(f"select[{name}]", "true") for name in dict.fromkeys(names)]
 
 
 def _lead_id(value) -> int:
