@@ -8,6 +8,7 @@ from leadsadmin.leads.builder import builder_rows, condition_controls, condition
 from leadsadmin.leads.filters import (
     Condition,
     FilterInvalid,
+    fields_searched,
     filter_apply_action,
     filter_from_querydict,
     filter_from_where,
@@ -469,3 +470,38 @@ def test_changing_the_field_keeps_what_still_fits():
 def test_an_empty_filter_shows_one_blank_condition():
     rows = builder_rows(filter_from_querydict(QueryDict("")))
     assert [row.kind for row in rows] == ["open", "condition", "close"]
+
+
+# ---------------------------------------------------------------- type-to-search
+
+
+def test_the_search_box_finds_a_field_by_label_name_or_part():
+    assert fields_searched("Exterior color") == ["exterior"]  # a datalist pick
+    assert fields_searched("EXTERIOR") == ["exterior"]  # the name, any case
+    assert fields_searched("terior co") == ["exterior", "interior"]
+    assert fields_searched("no such thing") == []
+
+
+def test_a_searched_field_replaces_the_picked_one():
+    query = QueryDict("c0=0&f0=reason&find0=exterior+color&op0=in&v0=Red&v0=Blue")
+    tree = filter_from_querydict(query)
+    assert where_from_filter(tree) == {"or": [{"and": [{"exterior": {"in": ["Red", "Blue"]}}]}]}
+    assert querystring_from_filter(tree) == "c0=0&f0=exterior&op0=in&v0=Red&v0=Blue"
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("color", "“color” matches 2 fields (Exterior color, Interior color). Type more"),
+        ("qqq", "No field matches “qqq”. Choose a field from the list."),
+    ],
+)
+def test_a_search_that_names_no_single_field_is_an_error_and_kept(typed, message):
+    tree = filter_from_querydict(QueryDict(f"c0=0&f0=reason&find0={typed}&v0=Test"))
+    (condition,) = tree.conditions()
+    assert condition.error.startswith(message)
+    assert condition.search == typed
+    assert condition.field == "reason"  # what was picked before stays
+    assert not tree.is_valid
+    refit = condition_refit(Condition(field="reason", search=typed))
+    assert refit.error.startswith(message)  # the row fragment says it too

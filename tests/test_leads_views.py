@@ -228,6 +228,39 @@ def test_buttons_that_change_the_match_update_the_preview_too(client_as, recordi
     )
 
 
+def test_typing_a_field_name_swaps_the_row_to_that_field(client_as, recording_api):
+    client = client_as("salesops")
+    html = client.get("/leads/condition/0?c0=0&f0=&find0=Exterior+color", **HX).content.decode()
+    assert '<option value="exterior" selected>Exterior color</option>' in html
+    assert "has any of" in html
+    assert re.search(r'<input type="search" id="find0" name="find0"[^>]* value=""', html)
+    html = client.get("/leads/condition/0?c0=0&f0=reason&find0=color", **HX).content.decode()
+    assert '<option value="reason" selected>Reason</option>' in html
+    assert "“color” matches 2 fields" in html
+    assert re.search(r'id="find0"[^>]* value="color"[^>]* aria-invalid="true"', html)
+    assert recording_api.requests == []
+
+
+def test_the_search_box_works_without_javascript(client_as, recording_api):
+    client = client_as("salesops")
+    response = client.get("/leads/?c0=0&f0=&find0=reason&v0=Test")
+    assert sent_query(recording_api.requests[-1])["where"] == {
+        "or": [{"and": [{"reason": {"equals": "Test"}}]}]
+    }
+    assert '<option value="reason" selected>Reason</option>' in response.content.decode()
+    calls = len(recording_api.requests)
+    html = client.get("/leads/?c0=0&f0=&find0=zip&v0=1").content.decode()
+    assert "“zip” matches 3 fields" in html
+    assert len(recording_api.requests) == calls  # no API call for invalid input
+
+
+def test_the_page_has_one_list_of_field_suggestions(client_as, recording_api):
+    html = client_as("salesops").get("/leads/?c0=0&c1=1").content.decode()
+    assert html.count('<datalist id="lead-field-names">') == 1
+    assert html.count('list="lead-field-names"') == 2
+    assert '<option value="Exterior color">Vehicle wishes</option>' in html
+
+
 def test_the_table_state_survives_builder_buttons(client_as, recording_api):
     response = client_as("salesops").get("/leads/?c0=0&sort=-year&size=50&do=add-group:")
     assert response["Location"] == "/leads/?c0=0&c1=1&sort=-year&size=50"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from leadsadmin.leads.filters import (
@@ -48,6 +48,19 @@ def field_options_html(chosen: str) -> SafeString:
         parts.extend(_FIELD_OPTION[name][name == chosen] for name, _ in fields)
         parts.append("</optgroup>")
     return mark_safe("".join(parts))  # every part is escaped above
+
+
+def field_datalist_html() -> SafeString:
+    """The suggestions of the rows' type-to-search boxes: every field's label
+    (what is typed), with its group beside it. One list for the whole builder."""
+    return format_html_join(
+        "",
+        '<option value="{}">{}</option>',
+        ((label, group_label) for group_label, fields in FIELD_CHOICES for _, label in fields),
+    )
+
+
+FIELD_DATALIST = field_datalist_html()
 
 
 @dataclass
@@ -175,6 +188,8 @@ def condition_refit(condition: Condition) -> Condition:
     lead_field = condition.lead_field
     if lead_field is None:
         condition.op, condition.values = "", []
+        if condition.search:
+            condition_validate(condition)
         return condition
     if condition.op not in lead_field.operators:
         condition.op = lead_field.operators[0]
@@ -185,4 +200,6 @@ def condition_refit(condition: Condition) -> Condition:
         if condition.error:
             condition.values = []
     condition.error = ""
+    if condition.search:  # say why the typed text chose no field
+        condition_validate(condition)
     return condition

@@ -109,6 +109,7 @@ class Condition:
     op: str = ""
     values: list[str] = dataclass_field(default_factory=list)
     error: str = ""
+    search: str = ""  # type-to-search text that did not name one field
     index: int = 0  # position in reading order, set by number_rows()
 
     @property
@@ -181,14 +182,47 @@ _PATH = re.compile(rf"^\d+(\.\d+){{0,{MAX_DEPTH - 1}}}$")
 
 
 def condition_from_querydict(query, row: int) -> Condition:
-    """The condition of row `row` alone (for the builder's row fragment)."""
+    """The condition of row `row` alone (for the builder's row fragment).
+
+    ``find<row>`` is the row's type-to-search box: when filled in, it chooses the
+    field (see ``field_searched``) instead of ``f<row>``."""
     values = [v.strip() for v in query.getlist(f"v{row}")]
-    return Condition(
+    condition = Condition(
         field=query.get(f"f{row}", "").strip(),
         op=query.get(f"op{row}", "").strip(),
         values=[v for v in values if v],
         index=row,
     )
+    if searched := query.get(f"find{row}", "").strip():
+        found = fields_searched(searched)
+        if len(found) == 1:
+            condition.field = found[0]
+        else:
+            condition.search = searched  # shown back with a message
+    return condition
+
+
+def fields_searched(text: str) -> list[str]:
+    """The fields a person may mean by what they typed into the search box: the
+    one whose name or label it is (any case), else every field whose label or
+    name contains it."""
+    wanted = text.casefold()
+    for lead_field in FIELDS_BY_NAME.values():
+        if wanted in (lead_field.name.casefold(), lead_field.label.casefold()):
+            return [lead_field.name]
+    return [
+        f.name
+        for f in FIELDS_BY_NAME.values()
+        if wanted in f.label.casefold() or wanted in f.name.casefold()
+    ]
+
+
+def _search_problem(text: str) -> str:
+    labels = [FIELDS_BY_NAME[name].label for name in fields_searched(text)]
+    if not labels:
+        return f"No field matches “{text}”. Choose a field from the list."
+    shown = ", ".join(labels[:5]) + (", …" if len(labels) > 5 else "")
+    return f"“{text}” matches {len(labels)} fields ({shown}). Type more, or choose from the list."
 
 
 def filter_from_querydict(query, tz: dt.tzinfo | None = None) -> FilterTree:
@@ -244,6 +278,9 @@ def querystring_from_filter(tree: FilterTree) -> str:
 def condition_validate(condition: Condition, tz: dt.tzinfo | None = None) -> Condition:
     """Fills in the default operator and sets `condition.error` ("" when fine)."""
     condition.error = ""
+    if condition.search:
+        condition.error = _search_problem(condition.search)
+        return condition
     if condition.is_blank:
         return condition
     lead_field = condition.lead_field

@@ -8,7 +8,7 @@ import json
 from django.urls import reverse
 
 from leadsadmin import api
-from leadsadmin.leads.builder import builder_rows
+from leadsadmin.leads.builder import FIELD_DATALIST, builder_rows
 from leadsadmin.leads.columns import column_chooser_html
 from leadsadmin.leads.filters import FilterTree, querystring_from_filter, where_from_filter
 from leadsadmin.leads.forms import SavedFilterForm
@@ -34,6 +34,7 @@ def builder_context(tree: FilterTree, state: TableState) -> dict:
     return {
         "tree": tree,
         "rows": builder_rows(tree),
+        "field_datalist": FIELD_DATALIST,
         "filter_qs": filter_qs,
         "state": state,
         "where": where,

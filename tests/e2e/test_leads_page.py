@@ -163,3 +163,19 @@ def test_the_builder_works_with_javascript_off(
         expect(page.get_by_text(f"{expected:,} leads match")).to_be_visible()
     finally:
         context.close()
+
+
+def test_type_to_search_chooses_the_field(page, sign_in, seeded_sandbox, live_server, ensure_roles):
+    ensure_roles()
+    sign_in(live_server.url, "salesops")
+    search = page.get_by_label("Type to search").first
+    expect(search).to_have_attribute("list", "lead-field-names")
+    search.fill("exterior col")
+    search.press("Tab")
+    expect(page.get_by_label("Field").first).to_have_value("exterior")
+    expect(page.get_by_label("Operator").first).to_have_value("equals")
+    expect(page.get_by_label("Operator").first.locator("option:checked")).to_have_text("has")
+    page.get_by_label("Type to search").first.fill("color")
+    page.get_by_label("Type to search").first.press("Tab")
+    expect(page.get_by_text("“color” matches 2 fields")).to_be_visible()
+    expect(page.get_by_label("Field").first).to_have_value("exterior")
