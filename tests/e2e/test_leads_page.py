@@ -111,8 +111,18 @@ def test_the_lead_detail_opens_beside_the_table(
     panel = page.get_by_role("complementary", name="Lead details")
     expect(panel.get_by_role("heading", name="Vehicle wishes")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/leads/$"))
+    expect(panel.get_by_role("button", name="Close details")).to_be_focused()
     panel.get_by_role("button", name="Close details").click()
     expect(panel).to_be_hidden()
+
+    # The keyboard: Enter opens the panel, Escape closes it and the focus goes back.
+    link = page.locator(".leads-table tbody tr").nth(1).get_by_role("link")
+    link.focus()
+    page.keyboard.press("Enter")
+    expect(panel.get_by_role("button", name="Close details")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    expect(link).to_be_focused()
 
 
 def test_the_builder_works_with_javascript_off(
