@@ -189,3 +189,35 @@ def test_type_to_search_chooses_the_field(page, sign_in, seeded_sandbox, live_se
     page.get_by_label("Type to search").first.press("Tab")
     expect(page.get_by_text("“color” matches 2 fields")).to_be_visible()
     expect(page.get_by_label("Field").first).to_have_value("exterior")
+
+
+def test_the_page_fits_the_window_and_the_console_stays_clean(
+    page, sign_in, seeded_sandbox, live_server, ensure_roles
+):
+    """No console errors (CSP violations are reported there), no failed requests
+    (a missing favicon or static file), and at 1400px the page does not scroll
+    sideways: the table scrolls inside its own box."""
+    problems = []
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))
+    ensure_roles()
+    sign_in(live_server.url, "salesops")
+    page.get_by_label("Field").first.select_option("reason")
+    settled(page)
+    page.get_by_label("Value").first.select_option("Test")
+    page.get_by_role("button", name="Preview", exact=True).click()
+    settled(page)
+    page.locator(".leads-table tbody tr").first.get_by_role("link").click()
+    page.keyboard.press("Escape")
+    settled(page)
+    sizes = page.evaluate(
+        """() => {
+            const box = document.querySelector('.leads-table-wrap').getBoundingClientRect();
+            return {page: document.documentElement.scrollWidth, window: innerWidth,
+                    tableRight: box.right};
+        }"""
+    )
+    assert sizes["page"] <= sizes["window"]
+    assert sizes["tableRight"] <= sizes["window"]
+    assert problems == []
