@@ -344,6 +344,38 @@ def test_values_are_shown_by_type(client_as, recording_api, settings):
     assert 'href="/leads/9/"' in html
 
 
+def test_date_times_follow_the_time_zone_the_browser_reports(client_as, recording_api):
+    """time-zone.js sets the tz cookie; cells, typed date-times and the export use it."""
+    doc = {"id": 9, "updatedAt": "2026-01-10T10:00:00.000Z"}
+    recording_api.respond = lambda request: httpx.Response(200, json=empty_page([doc]))
+    client = client_as("salesops")
+    client.cookies["tz"] = "America%2FNew_York"
+    query = one_condition("createdAt", "greater_than", ["2026-01-10T12:00"])
+    html = client.get(f"/leads/?{query}&cols=updatedAt").content.decode()
+    assert "<span>2026-01-10 05:00</span>" in html
+    assert "Times in America/New_York" in html
+    where = sent_query(recording_api.requests[-1])["where"]
+    assert where == {"or": [{"and": [{"createdAt": {"greater_than": "2026-01-10T17:00:00.000Z"}}]}]}
+    export = client.get(f"/leads/export.csv?{query}&cols=updatedAt")
+    assert (
+        b"".join(export.streaming_content).decode().splitlines()[1] == "2026-01-10T05:00:00-05:00"
+    )
+
+
+@pytest.mark.parametrize("cookie", ["", "Nowhere%2FLand", "..%2F..%2Fetc%2Fpasswd"])
+def test_without_a_known_browser_time_zone_the_sites_applies(
+    client_as, recording_api, settings, cookie
+):
+    settings.TIME_ZONE = "Europe/Berlin"
+    doc = {"id": 9, "updatedAt": "2026-01-10T10:00:00.000Z"}
+    recording_api.respond = lambda request: httpx.Response(200, json=empty_page([doc]))
+    client = client_as("salesops")
+    client.cookies["tz"] = cookie
+    html = client.get("/leads/?cols=updatedAt").content.decode()
+    assert "<span>2026-01-10 11:00</span>" in html
+    assert "Times in Europe/Berlin" in html
+
+
 @live
 def test_preview_against_the_sandbox(client_as, seeded_sandbox):
     query = (

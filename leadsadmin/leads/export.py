@@ -32,7 +32,7 @@ def leads_csv_start(
     raises LeadsApiError here (a page the person can read) instead of inside the
     download; a failure later ends the file with a line saying so."""
     leads = client.iter_leads(
-        where=where_from_filter(tree) or None,
+        where=where_from_filter(tree, tz) or None,
         page_size=EXPORT_PAGE_SIZE,
         select=columns_select(columns),
     )

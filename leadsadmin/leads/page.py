@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 from django.urls import reverse
+from django.utils import timezone
 
 from leadsadmin import api
 from leadsadmin.leads.builder import FIELD_DATALIST, builder_rows
@@ -60,6 +61,7 @@ def leads_page_context(
         page_sizes=PAGE_SIZES,
         column_chooser=lambda: column_chooser_html(state.columns),  # only the page uses it
         saved_filters=saved_filters_visible_to(user),
+        time_zone=timezone.get_current_timezone_name(),
         bulk_edit_url=f"{BULK_NEW_URL}?{filter_qs}" if can_bulk_edit else "",
     )
     return context

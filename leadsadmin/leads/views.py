@@ -11,6 +11,7 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url, retarget
 
@@ -35,6 +36,7 @@ from leadsadmin.leads.preview import (
     table_state_from_querydict,
 )
 from leadsadmin.leads.saved import saved_filter_create, saved_filter_delete
+from leadsadmin.leads.timezones import in_users_time_zone
 
 
 def _table_state(request):
@@ -61,6 +63,7 @@ def _page(request, context, url, status=200):
 
 @require_GET
 @permission_required(VIEW_LEADS, raise_exception=True)
+@in_users_time_zone
 def index(request):
     tree = filter_from_querydict(request.GET)
     state = _table_state(request)
@@ -81,6 +84,7 @@ def index(request):
 
 @require_GET
 @permission_required(VIEW_LEADS, raise_exception=True)
+@in_users_time_zone
 def load_where(request):
     """Loads a pasted where JSON into the builder; an unreadable one is shown back
     with its message and the filter that was there stays."""
@@ -110,6 +114,7 @@ def load_where(request):
 
 @require_GET
 @permission_required(VIEW_LEADS, raise_exception=True)
+@in_users_time_zone
 def condition_row(request, row):
     """One condition row again, after its field or operator changed."""
     condition = condition_refit(condition_from_querydict(request.GET, row))
@@ -120,6 +125,7 @@ def condition_row(request, row):
 
 @require_GET
 @permission_required(VIEW_LEADS, raise_exception=True)
+@in_users_time_zone
 def lead_detail(request, lead_id):
     try:
         lead = api.get_client().get(lead_id, depth=0)
@@ -145,6 +151,7 @@ def lead_detail_closed(request):
 
 @require_GET
 @permission_required(EXPORT_LEADS, raise_exception=True)
+@in_users_time_zone
 def export_csv(request):
     tree = filter_from_querydict(request.GET)
     if not tree.is_valid:
@@ -154,7 +161,12 @@ def export_csv(request):
         )
     state = table_state_from_querydict(request.GET, column_preference_of(request.user))
     try:
-        lines = leads_csv_start(client=api.get_client(), tree=tree, columns=state.columns)
+        lines = leads_csv_start(
+            client=api.get_client(),
+            tree=tree,
+            columns=state.columns,
+            tz=timezone.get_current_timezone(),  # the stream is written after the view returns
+        )
     except LeadsApiError as exc:
         return render(request, "leads/export_failed.html", {"error": str(exc)}, status=502)
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")

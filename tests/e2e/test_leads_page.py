@@ -221,3 +221,25 @@ def test_the_page_fits_the_window_and_the_console_stays_clean(
     assert sizes["page"] <= sizes["window"]
     assert sizes["tableRight"] <= sizes["window"]
     assert problems == []
+
+
+def test_date_times_are_shown_in_the_browsers_time_zone(
+    browser, make_user, seeded_sandbox, live_server, ensure_roles
+):
+    context = browser.new_context(
+        timezone_id="America/New_York", viewport={"width": 1400, "height": 1000}
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        ensure_roles()
+        user = make_user("salesops")
+        page.goto(f"{live_server.url}/login/")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill("pw")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_text("200 leads match")).to_be_visible()
+        page.get_by_role("button", name="Preview", exact=True).click()
+        expect(page.get_by_text("Times in America/New_York")).to_be_visible()
+    finally:
+        context.close()
