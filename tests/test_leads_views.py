@@ -505,6 +505,28 @@ def test_saved_filters_are_created_listed_loaded_and_deleted(client, make_user, 
     assert not SavedFilter.objects.filter(pk=shared.pk).exists()
 
 
+def test_saving_takes_the_filter_on_screen_when_htmx_sends_it(client_as, recording_api):
+    """With htmx the save form includes the builder's fields, so a filter edited
+    since the last preview is saved as shown, not as last rendered."""
+    client = client_as("salesops")
+    response = client.post(
+        "/leads/saved/",
+        {
+            "name": "Edited",
+            "query": "c0=0&f0=reason&v0=Test",
+            "c0": "0",
+            "f0": "year",
+            "v0": "2020",
+        },
+        **HX,
+    )
+    saved = SavedFilter.objects.get(name="Edited")
+    assert saved.query == "c0=0&f0=year&op0=equals&v0=2020"
+    assert response["HX-Redirect"] == "/leads/?c0=0&f0=year&op0=equals&v0=2020"
+    html = client.get("/leads/").content.decode()
+    assert 'hx-include="#filter-form"' in html
+
+
 def test_a_filter_without_a_name_is_not_saved(client_as, recording_api):
     client = client_as("salesops")
     response = client.post("/leads/saved/", {"name": "", "query": "c0=0"}, follow=True)

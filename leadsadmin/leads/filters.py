@@ -225,6 +225,10 @@ def _search_problem(text: str) -> str:
     return f"“{text}” matches {len(labels)} fields ({shown}). Type more, or choose from the list."
 
 
+def filter_keys_present(query) -> bool:
+    return any(_ROW_KEY.match(key) for key in query)
+
+
 def filter_from_querydict(query, tz: dt.tzinfo | None = None) -> FilterTree:
     """The tree the query string describes, every condition validated."""
     tree = FilterTree()

@@ -5,7 +5,11 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 
-from leadsadmin.leads.filters import filter_from_querydict, querystring_from_filter
+from leadsadmin.leads.filters import (
+    filter_from_querydict,
+    filter_keys_present,
+    querystring_from_filter,
+)
 from leadsadmin.leads.models import SavedFilter
 
 
@@ -23,3 +27,12 @@ def saved_filter_delete(*, user, saved_filter_id: int) -> bool:
     """Deletes one of the user's own filters; False when there is none by that id."""
     deleted, _ = SavedFilter.objects.filter(owner=user, id=saved_filter_id).delete()
     return bool(deleted)
+
+
+def saved_filter_query(post: QueryDict) -> str:
+    """The filter to save: the builder's own fields when the form sent them along
+    (htmx includes them, so what is on screen is saved, previewed or not), else
+    the ``query`` the page was rendered with."""
+    if filter_keys_present(post):
+        return querystring_from_filter(filter_from_querydict(post))
+    return post.get("query", "")

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import push_url, retarget
+from django_htmx.http import HttpResponseClientRedirect, push_url, retarget
 
 from leadsadmin import api
 from leadsadmin.api.errors import LeadsApiError, NotFound
@@ -35,7 +35,7 @@ from leadsadmin.leads.preview import (
     column_preference_remember,
     table_state_from_querydict,
 )
-from leadsadmin.leads.saved import saved_filter_create, saved_filter_delete
+from leadsadmin.leads.saved import saved_filter_create, saved_filter_delete, saved_filter_query
 from leadsadmin.leads.timezones import in_users_time_zone
 
 
@@ -178,15 +178,17 @@ def export_csv(request):
 @permission_required(VIEW_LEADS, raise_exception=True)
 def saved_filter_new(request):
     form = SavedFilterForm(request.POST)
-    query = request.POST.get("query", "")
+    query = saved_filter_query(request.POST)
     if form.is_valid():
-        saved = saved_filter_create(owner=request.user, **form.cleaned_data)
+        saved = saved_filter_create(owner=request.user, **{**form.cleaned_data, "query": query})
         messages.success(request, f"Saved the filter “{saved.name}”.")
         query = saved.query
     else:
         messages.error(
             request, "The filter was not saved: give it a name (120 characters at most)."
         )
+    if request.htmx:  # the message shows on the reloaded page
+        return HttpResponseClientRedirect(_leads_link(query))
     return redirect(_leads_link(query))
 
 

@@ -243,3 +243,29 @@ def test_date_times_are_shown_in_the_browsers_time_zone(
         expect(page.get_by_text("Times in America/New_York")).to_be_visible()
     finally:
         context.close()
+
+
+def test_save_the_filter_on_screen_load_it_and_delete_it(
+    page, sign_in, seeded_sandbox, live_server, ensure_roles
+):
+    ensure_roles()
+    sign_in(live_server.url, "salesops")
+    page.get_by_label("Field").first.select_option("reason")
+    settled(page)
+    page.get_by_label("Value").first.select_option("Test")  # not previewed yet
+    page.get_by_label("Filter name").fill("Test reasons")
+    page.get_by_label("Share with everyone").check()
+    page.get_by_role("button", name="Save filter").click()
+    expect(page.get_by_text("Saved the filter “Test reasons”.")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/leads/\?c0=0&f0=reason&op0=equals&v0=Test$"))
+
+    page.get_by_role("button", name="Clear filter").click()
+    expect(page.get_by_text("200 leads match")).to_be_visible()
+    page.get_by_role("link", name="Test reasons").click()
+    expect(page.get_by_label("Value").first).to_have_value("Test")
+    expected = get_client().count({"reason": {"equals": "Test"}})
+    expect(page.get_by_text(f"{expected:,} leads match")).to_be_visible()
+
+    page.get_by_role("button", name="Delete saved filter Test reasons").click()
+    expect(page.get_by_text("Deleted the saved filter.")).to_be_visible()
+    expect(page.get_by_role("link", name="Test reasons")).to_have_count(0)
