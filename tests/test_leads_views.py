@@ -344,6 +344,13 @@ def test_values_are_shown_by_type(client_as, recording_api, settings):
     assert 'href="/leads/9/"' in html
 
 
+def test_a_lead_without_a_name_still_has_a_named_link(client_as, recording_api):
+    doc = {"id": 7, "firstName": None, "lastName": None}
+    recording_api.respond = lambda request: httpx.Response(200, json=empty_page([doc]))
+    html = client_as("salesops").get("/leads/?cols=name").content.decode()
+    assert re.search(r'<a href="/leads/7/"[^>]* aria-label="Lead 7">', html)
+
+
 def test_date_times_follow_the_time_zone_the_browser_reports(client_as, recording_api):
     """time-zone.js sets the tz cookie; cells, typed date-times and the export use it."""
     doc = {"id": 9, "updatedAt": "2026-01-10T10:00:00.000Z"}

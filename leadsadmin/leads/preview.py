@@ -90,9 +90,11 @@ class Row:
         cells = [cell.html for cell in self.cells]
         if detail_url and cells:
             url = escape(detail_url)
+            # An empty first cell ("—", read out as "empty") still names the link.
+            name = f' aria-label="Lead {self.id}"' if self.cells[0].is_empty else ""
             cells[0] = (
                 f'<a href="{url}" hx-get="{url}" hx-target="#lead-detail" hx-swap="innerHTML" '
-                f'hx-push-url="false">{cells[0]}</a>'
+                f'hx-push-url="false"{name}>{cells[0]}</a>'
             )
         return mark_safe("".join(f"<td>{cell}</td>" for cell in cells))  # cells are escaped
 
