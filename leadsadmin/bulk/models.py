@@ -2,7 +2,7 @@
 
 The operation is a row before any PATCH is sent, and each chunk's outcome is
 written (chunk row + its leads' outcomes + the operation's counters) in one
-transaction before the next chunk starts: whatever moment a worker dies at, the
+transaction before the next chunk's: whatever moment a worker dies at, the
 rows say which leads are done, and a resumed run only sends the rest.
 """
 
@@ -70,9 +70,11 @@ class BulkOperation(models.Model):
     run_started_at = models.DateTimeField(null=True, blank=True)
     run_start_done = models.PositiveIntegerField(default=0)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
-    # The chunk sent and not recorded yet: {"body_index", "first", "last"} lead ids.
-    # Left set by a crash or a failed request, it tells the next run that those
-    # leads may already have been applied.
+    # The chunks that may have been sent and are not recorded yet (at most two: the
+    # next PATCH goes out while the last answer is written), as a span in sending
+    # order: {"body_index", "first", "last_body_index", "last"} (lead ids). Left
+    # set by a crash or a failed request, it tells the next run that those leads
+    # may already have been applied.
     in_flight = models.JSONField(null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)
     stop_reason = models.TextField(blank=True)

@@ -17,12 +17,13 @@ import json
 import logging
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import F, Q
 from django.http import QueryDict
 from django.utils import timezone
@@ -357,16 +358,32 @@ class _Pin:
     updated_at: str
 
 
+# Pending pins read per query: a few chunks ahead, so picking the next chunk costs
+# no query inside the per-chunk transaction, and memory stays flat.
+PREFETCH_CHUNKS = 10
+
+
 def bulk_operation_run(operation_id: int, run_token: str, *, client=None) -> str:
     """Sends the operation's pending leads chunk by chunk and records each
-    chunk's outcome before the next. Returns the state it ended in.
+    chunk's outcome, in order, in one transaction per chunk. Returns the state
+    it ended in.
 
-    Per chunk: the PATCH, then one transaction that checks this run still owns
-    the operation, writes the chunk's row, its leads' outcomes and the counters,
-    and marks the next chunk as in flight (unless a user cancelled). A chunk
-    left in flight by a crash or a failed request is sent again first by the
-    next run, and the API's answer tells which of its leads were applied the
-    first time (they come back as conflicts already holding the new values).
+    While chunk k's outcome is written, chunk k+1's PATCH is already on its way
+    (one sender thread, one request at a time): the bookkeeping overlaps the
+    API's work instead of adding to it. What makes that safe:
+
+    - a chunk is sent only after a committed `in_flight` covers it: the claim
+      marks the first two chunks, and recording chunk k marks k+1 and k+2 (k+1
+      is on its way, k+2 goes out when k+1's answer is in);
+    - before each send the run checks it still owns the operation and nobody
+      asked to cancel: Cancel stops after the chunk in flight;
+    - outcomes are written one chunk after the other, each in its own
+      transaction, and only by the run holding the operation's token.
+
+    A worker killed at any moment leaves at most the chunks `in_flight` names
+    unrecorded; the next run sends those first, and the API's answer tells
+    which of their leads were applied the first time (they come back as
+    conflicts already holding the new values).
     """
     now = timezone.now()
     claimed = BulkOperation.objects.filter(
@@ -406,49 +423,120 @@ class _Run:
         self.client = client
         self.chunk_size = max(1, settings.BULK_CHUNK_SIZE)
         self.chunk_number = BulkChunk.objects.filter(operation=operation).count()
-        self.in_doubt = operation.in_flight  # the chunk a previous run never recorded
+        # What a previous run sent and never recorded (None: nothing).
+        self.in_doubt = operation.in_flight
         self.fields = operation.changed_fields
+        self.chunks = self.pending_chunks()
+        self.may_send_sql = None
 
     def until_done(self) -> str:
-        pins = self.next_chunk()
-        if pins and not self.claim(pins):
+        current, following = next(self.chunks, []), next(self.chunks, [])
+        if not current:
+            return _finish(self.operation, self.token, State.FINISHED, "")
+        if not self.claim(current, following):
             return self.why_not_ours()
-        while pins:
-            started = timezone.now()
-            body = self.operation.bodies[pins[0].body_index]
-            # One request, unless the client has to split a URL that would be too long.
-            answer = _merged(
-                self.client.update_ids(
-                    [pin.lead_id for pin in pins],
-                    body,
-                    unchanged_since=self.operation.pinned_since,
-                    chunk_size=len(pins),
-                )
-            )
-            pins = self.record(pins, body, answer, started)
-            if pins is None:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-sender") as sender:
+            try:
+                return self.send_and_record(sender, current, following)
+            finally:
+                # A transport may have used the database from the sender thread.
+                sender.submit(connections.close_all)
+
+    def send_and_record(self, sender, current, following) -> str:
+        sending = sender.submit(self.send, current)
+        stopped = False
+        while current:
+            started, answer = sending.result()  # raises what the request raised
+            after = []
+            if following and self.may_send():
+                sending = sender.submit(self.send, following)
+                after = next(self.chunks, [])
+            elif following:
+                stopped, following = True, []  # cancelled, or a newer run took over
+            if not self.record(current, answer, started, self.in_flight(following, after)):
+                if following:
+                    sending.exception()  # let the request end; its outcome is not ours
                 return self.why_not_ours()
+            current, following = following, after
+        if stopped:
+            return self.why_not_ours()
         return _finish(self.operation, self.token, State.FINISHED, "")
 
-    def next_chunk(self) -> list[_Pin]:
-        rows = (
-            PinnedLead.objects.filter(operation=self.operation, outcome=Outcome.PENDING)
-            .order_by("body_index", "lead_id")
-            .values_list("pk", "lead_id", "body_index", "updated_at")[: self.chunk_size]
+    def send(self, pins: list[_Pin]):
+        """One chunk's PATCH (in the sender thread): (when it started, the answer)."""
+        started = timezone.now()
+        # One request, unless the client has to split a URL that would be too long.
+        answer = _merged(
+            self.client.update_ids(
+                [pin.lead_id for pin in pins],
+                self.operation.bodies[pins[0].body_index],
+                unchanged_since=self.operation.pinned_since,
+                chunk_size=len(pins),
+            )
         )
-        pins = [_Pin(*row) for row in rows]
-        return [pin for pin in pins if pin.body_index == pins[0].body_index] if pins else []
+        return started, answer
 
-    def claim(self, pins: list[_Pin]) -> bool:
-        """Still ours and not cancelled? Then note the first chunk as in flight."""
+    def pending_chunks(self):
+        """The pending pins as chunks, in the order they are sent: by body, then
+        by id; a chunk holds one body's leads. Read PREFETCH_CHUNKS at a time
+        after the last one read (only this run changes pending pins)."""
+        pending = PinnedLead.objects.filter(operation=self.operation, outcome=Outcome.PENDING)
+        last = None
+        chunk: list[_Pin] = []
+        while True:
+            rows = pending
+            if last is not None:
+                rows = rows.filter(
+                    Q(body_index__gt=last.body_index)
+                    | Q(body_index=last.body_index, lead_id__gt=last.lead_id)
+                )
+            rows = rows.order_by("body_index", "lead_id").values_list(
+                "pk", "lead_id", "body_index", "updated_at"
+            )[: self.chunk_size * PREFETCH_CHUNKS]
+            pins = [_Pin(*row) for row in rows]
+            for pin in pins:
+                if chunk and (
+                    len(chunk) == self.chunk_size or pin.body_index != chunk[0].body_index
+                ):
+                    yield chunk
+                    chunk = []
+                chunk.append(pin)
+            if len(pins) < self.chunk_size * PREFETCH_CHUNKS:
+                break
+            last = pins[-1]
+        if chunk:
+            yield chunk
+
+    def claim(self, current: list[_Pin], following: list[_Pin]) -> bool:
+        """Still ours and not cancelled? Then note the first two chunks as in flight."""
         return bool(
             BulkOperation.objects.filter(
                 pk=self.operation.pk,
                 run_token=self.token,
                 state=State.RUNNING,
                 cancel_requested=False,
-            ).update(heartbeat_at=timezone.now(), in_flight=_in_flight(pins))
+            ).update(heartbeat_at=timezone.now(), in_flight=self.in_flight(current, following))
         )
+
+    def may_send(self) -> bool:
+        """Still ours and not cancelled? Read just before each further PATCH, so
+        it sits between two requests: the query is compiled once per run."""
+        if self.may_send_sql is None:
+            query = (
+                BulkOperation.objects.filter(
+                    pk=self.operation.pk,
+                    run_token=self.token,
+                    state=State.RUNNING,
+                    cancel_requested=False,
+                )
+                .values_list("pk")[:1]
+                .query
+            )
+            self.may_send_sql = query.get_compiler(connection=connection).as_sql()
+        sql, params = self.may_send_sql
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone() is not None
 
     def why_not_ours(self) -> str:
         current = BulkOperation.objects.get(pk=self.operation.pk)
@@ -456,23 +544,47 @@ class _Run:
             return _finish(current, self.token, State.CANCELLED, "Cancelled by a user.")
         return current.state  # a newer run took over
 
-    def was_in_doubt(self, pin: _Pin) -> bool:
-        doubt = self.in_doubt
-        return bool(doubt) and (
-            pin.body_index == doubt["body_index"] and doubt["first"] <= pin.lead_id <= doubt["last"]
-        )
+    def in_flight(self, first: list[_Pin], second: list[_Pin]) -> dict | None:
+        """The span (in sending order) of the chunks that may be sent before the
+        next record, widened to what a previous run left in doubt until that is
+        recorded: a second crash must not forget it."""
+        spans = [_doubt_span(self.in_doubt)] if self.in_doubt else []
+        if pins := first + second:
+            spans.append(
+                ((pins[0].body_index, pins[0].lead_id), (pins[-1].body_index, pins[-1].lead_id))
+            )
+        if not spans:
+            return None
+        start, end = min(span[0] for span in spans), max(span[1] for span in spans)
+        return {
+            "body_index": start[0],
+            "first": start[1],
+            "last_body_index": end[0],
+            "last": end[1],
+        }
 
-    def record(self, pins: list[_Pin], body: dict, answer, started) -> list[_Pin] | None:
-        """Writes the chunk's outcome and, in the same transaction, picks and marks
-        the next chunk as in flight: one commit per chunk. Returns the next chunk
-        ([] when done), or None when this run no longer owns the operation or a
-        user cancelled it."""
+    def was_in_doubt(self, pin: _Pin) -> bool:
+        if not self.in_doubt:
+            return False
+        start, end = _doubt_span(self.in_doubt)
+        return start <= (pin.body_index, pin.lead_id) <= end
+
+    def record(self, pins: list[_Pin], answer, started, in_flight: dict | None) -> bool:
+        """Writes the chunk's outcome, the operation's counters and what is in
+        flight now, in one transaction. False (and nothing written) when this run
+        no longer owns the operation."""
+        body = self.operation.bodies[pins[0].body_index]
         by_id = {pin.lead_id: pin for pin in pins}
         updates: dict[tuple, list[int]] = {}  # (outcome, message, after json) → pin pks
         counts = Counter()
 
+        last_after, last_text = None, None
+
         def outcome(pin, kind, message="", after=None):
-            key = (kind, message, json.dumps(after, sort_keys=True) if after is not None else None)
+            nonlocal last_after, last_text
+            if after is not None and after != last_after:  # docs mostly share their values
+                last_after, last_text = after, json.dumps(after, sort_keys=True)
+            key = (kind, message, last_text if after is not None else None)
             updates.setdefault(key, []).append(pin.pk)
             counts[kind] += 1
 
@@ -493,14 +605,19 @@ class _Run:
                 outcome(pin, Outcome.CONFLICT, _conflict_message(pin, doc), after)
 
         with transaction.atomic():
-            cancelled = (
-                BulkOperation.objects.select_for_update()
-                .filter(pk=self.operation.pk, run_token=self.token, state=State.RUNNING)
-                .values_list("cancel_requested", flat=True)
-                .first()
+            # First, so that on PostgreSQL the row lock orders this against a
+            # cancel or a resume; no row means a newer run took over: write nothing.
+            ours = BulkOperation.objects.filter(
+                pk=self.operation.pk, run_token=self.token, state=State.RUNNING
+            ).update(
+                updated_count=F("updated_count") + counts[Outcome.UPDATED],
+                error_count=F("error_count") + counts[Outcome.ERROR],
+                conflict_count=F("conflict_count") + counts[Outcome.CONFLICT],
+                heartbeat_at=timezone.now(),
+                in_flight=in_flight,
             )
-            if cancelled is None:
-                return None  # a newer run took over: write nothing
+            if not ours:
+                return False
             self.chunk_number += 1
             chunk = BulkChunk.objects.create(
                 operation=self.operation,
@@ -532,20 +649,19 @@ class _Run:
                     after=json.loads(after) if after is not None else None,
                     chunk=chunk,
                 )
-            following = [] if cancelled else self.next_chunk()
-            BulkOperation.objects.filter(pk=self.operation.pk).update(
-                updated_count=F("updated_count") + counts[Outcome.UPDATED],
-                error_count=F("error_count") + counts[Outcome.ERROR],
-                conflict_count=F("conflict_count") + counts[Outcome.CONFLICT],
-                heartbeat_at=timezone.now(),
-                in_flight=_in_flight(following) if following else None,
-            )
-        self.in_doubt = None
-        return None if cancelled else following
+        if (
+            self.in_doubt
+            and (pins[-1].body_index, pins[-1].lead_id) >= _doubt_span(self.in_doubt)[1]
+        ):
+            self.in_doubt = None  # every lead it named is recorded now
+        return True
 
 
-def _in_flight(pins: list[_Pin]) -> dict:
-    return {"body_index": pins[0].body_index, "first": pins[0].lead_id, "last": pins[-1].lead_id}
+def _doubt_span(in_flight: dict) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(body, id) of the first and last lead of an in_flight span (older runs
+    wrote one chunk without last_body_index)."""
+    last_body = in_flight.get("last_body_index", in_flight["body_index"])
+    return (in_flight["body_index"], in_flight["first"]), (last_body, in_flight["last"])
 
 
 def _stop_reason(exc: LeadsApiError) -> str:
