@@ -261,6 +261,15 @@ def test_the_page_has_one_list_of_field_suggestions(client_as, recording_api):
     assert '<option value="Exterior color">Vehicle wishes</option>' in html
 
 
+@pytest.mark.parametrize("action", ["add-condition:0", "add-group:", "add-group:0"])
+def test_an_added_row_takes_the_focus(client_as, recording_api, action):
+    """The clicked button is swapped away; the keyboard goes on in the new row."""
+    html = client_as("salesops").get(f"/leads/?c0=0&f0=reason&v0=Test&do={action}", **HX)
+    html = html.content.decode()
+    assert html.count("autofocus") == 1
+    assert re.search(r'<input type="search" id="find1"[^>]* autofocus[ >]', html)
+
+
 def test_the_table_state_survives_builder_buttons(client_as, recording_api):
     response = client_as("salesops").get("/leads/?c0=0&sort=-year&size=50&do=add-group:")
     assert response["Location"] == "/leads/?c0=0&c1=1&sort=-year&size=50"

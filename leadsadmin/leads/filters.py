@@ -110,6 +110,7 @@ class Condition:
     values: list[str] = dataclass_field(default_factory=list)
     error: str = ""
     search: str = ""  # type-to-search text that did not name one field
+    added: bool = False  # just added by a builder button: the builder focuses it
     index: int = 0  # position in reading order, set by number_rows()
 
     @property
@@ -609,13 +610,13 @@ def filter_apply_action(tree: FilterTree, action: str) -> FilterTree:
     if verb == "remove" and target.isdigit():
         _remove_row(tree, int(target))
     elif verb == "add-group" and not target:
-        tree.groups.append(Group(depth=1, items=[Condition()]))
+        tree.groups.append(Group(depth=1, items=[Condition(added=True)]))
     elif verb in ("add-group", "add-condition"):
         group = _group_by_path(tree, target)
         if group is not None and verb == "add-condition":
-            group.items.append(Condition())
+            group.items.append(Condition(added=True))
         elif group is not None and group.can_nest:
-            group.items.append(Group(depth=group.depth + 1, items=[Condition()]))
+            group.items.append(Group(depth=group.depth + 1, items=[Condition(added=True)]))
     return number_rows(tree)
 
 

@@ -190,6 +190,14 @@ def test_type_to_search_chooses_the_field(page, sign_in, seeded_sandbox, live_se
     expect(page.get_by_text("“color” matches 2 fields")).to_be_visible()
     expect(page.get_by_label("Field").first).to_have_value("exterior")
 
+    # By keyboard: Add condition, and the focus is in the new row's search box.
+    page.get_by_role("button", name="Add condition").first.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Type to search").nth(1)).to_be_focused()
+    page.keyboard.type("year")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Field").nth(1)).to_have_value("year")
+
 
 def test_the_page_fits_the_window_and_the_console_stays_clean(
     page, sign_in, seeded_sandbox, live_server, ensure_roles
