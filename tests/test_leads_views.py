@@ -270,6 +270,16 @@ def test_an_added_row_takes_the_focus(client_as, recording_api, action):
     assert re.search(r'<input type="search" id="find1"[^>]* autofocus[ >]', html)
 
 
+def test_after_removing_a_row_the_next_one_takes_the_focus(client_as, recording_api):
+    client = client_as("salesops")
+    query = "c0=0&f0=reason&v0=Test&c1=0&f1=year&v1=2020&c2=1&f2=email&v2=x"
+    for removed, focused in (("1", "find1"), ("2", "find1"), ("0", "find0")):
+        response = client.get(f"/leads/?{query}&do=remove:{removed}", **HX)
+        html = response.content.decode()
+        assert html.count("autofocus") == 1
+        assert re.search(rf'<input type="search" id="{focused}"[^>]* autofocus[ >]', html)
+
+
 def test_the_table_state_survives_builder_buttons(client_as, recording_api):
     response = client_as("salesops").get("/leads/?c0=0&sort=-year&size=50&do=add-group:")
     assert response["Location"] == "/leads/?c0=0&c1=1&sort=-year&size=50"

@@ -110,7 +110,8 @@ class Condition:
     values: list[str] = dataclass_field(default_factory=list)
     error: str = ""
     search: str = ""  # type-to-search text that did not name one field
-    added: bool = False  # just added by a builder button: the builder focuses it
+    focused: bool = False  # the builder puts the keyboard here: a row just added, or
+    # the one that took the place of a removed row (the clicked button is gone)
     index: int = 0  # position in reading order, set by number_rows()
 
     @property
@@ -609,14 +610,16 @@ def filter_apply_action(tree: FilterTree, action: str) -> FilterTree:
         return FilterTree()
     if verb == "remove" and target.isdigit():
         _remove_row(tree, int(target))
+        if rest := number_rows(tree).conditions():
+            rest[min(int(target), len(rest) - 1)].focused = True
     elif verb == "add-group" and not target:
-        tree.groups.append(Group(depth=1, items=[Condition(added=True)]))
+        tree.groups.append(Group(depth=1, items=[Condition(focused=True)]))
     elif verb in ("add-group", "add-condition"):
         group = _group_by_path(tree, target)
         if group is not None and verb == "add-condition":
-            group.items.append(Condition(added=True))
+            group.items.append(Condition(focused=True))
         elif group is not None and group.can_nest:
-            group.items.append(Group(depth=group.depth + 1, items=[Condition(added=True)]))
+            group.items.append(Group(depth=group.depth + 1, items=[Condition(focused=True)]))
     return number_rows(tree)
 
 
