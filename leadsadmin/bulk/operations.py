@@ -87,10 +87,17 @@ def bulk_operation_prepare(
     client = client or get_client()
     where = where_for_filter_query(filter_query)
     limit = None if user.is_superuser else settings.BULK_MAX_OPERATION_SIZE
-    matched = client.count(where=where or None)
-    if matched == 0:
+    # One request gives the count, the first id (where reading in parallel starts)
+    # and the review's sample: the lowest ids.
+    first = client.find(
+        where=where or None,
+        sort="id",
+        limit=SAMPLE_SIZE,
+        select=["id", *SAMPLE_FIELDS, *(change.field for change in changes)],
+    )
+    if first.total_docs == 0:
         raise OperationRefused("No leads match this filter: there is nothing to change.")
-    _refuse_if_too_large(matched, limit)
+    _refuse_if_too_large(first.total_docs, limit)
 
     operation = BulkOperation.objects.create(
         created_by=user,
@@ -101,7 +108,7 @@ def bulk_operation_prepare(
         pinned_since=_pinning_moment(),
     )
     try:
-        _pin(operation, changes, client, where, limit, matched)
+        _pin(operation, changes, client, where, limit, first)
     except BaseException:
         # Nothing was sent; a half-pinned review must not be applied.
         operation.delete()
@@ -125,14 +132,24 @@ def _refuse_if_too_large(count: int, limit: int | None) -> None:
         )
 
 
-def _pin(operation, changes, client, where, limit, matched) -> None:
+def _pin(operation, changes, client, where, limit, first) -> None:
     fields = [change.field for change in changes]
+    list_fields = {name for name in fields if lead_field(name).is_list}
     per_lead = any(change.depends_on_current_value for change in changes)
     counters = {name: Counter() for name in fields}
     bodies: dict[str, int] = {body_key(body_for_lead(changes, {})): 0} if not per_lead else {}
+    sample = {doc["id"]: doc for doc in first.docs}
+    sampled = set()
     batch, total = [], 0
     select = ["id", "updatedAt", *fields]
-    pages = matched_lead_pages(client, where, select=select, count=matched, page_size=PIN_PAGE_SIZE)
+    pages = matched_lead_pages(
+        client,
+        where,
+        select=select,
+        count=first.total_docs,
+        page_size=PIN_PAGE_SIZE,
+        first_id=first.docs[0]["id"],
+    )
     with closing(pages):
         for page in pages:
             for lead in page:
@@ -143,7 +160,10 @@ def _pin(operation, changes, client, where, limit, matched) -> None:
                     index = bodies.setdefault(key, len(bodies))
                 batch.append((lead["id"], lead.get("updatedAt") or "", before, index))
                 for name in fields:
-                    _count_value(counters[name], name, before[name])
+                    _count_value(counters[name], name in list_fields, before[name])
+                if lead["id"] in sample:
+                    sample[lead["id"]].update(before)  # shown as pinned
+                    sampled.add(lead["id"])
             total += len(page)
             _refuse_if_too_large(total, limit)
             if len(batch) >= PIN_BATCH_SIZE:
@@ -155,7 +175,12 @@ def _pin(operation, changes, client, where, limit, matched) -> None:
     operation.total = total
     operation.bodies = [json.loads(key) for key in bodies]
     operation.value_counts = {name: _counts_for_review(counters[name]) for name in fields}
-    operation.sample = _sample(operation, client, fields)
+    sample_fields = ["id", *SAMPLE_FIELDS, *fields]
+    operation.sample = [
+        {name: doc.get(name) for name in sample_fields}
+        for lead_id, doc in sample.items()
+        if lead_id in sampled
+    ]
     operation.needs_confirmation = not where or operation.total > settings.BULK_CONFIRM_THRESHOLD
     operation.state = State.REVIEWED
     operation.save()
@@ -192,9 +217,9 @@ def _insert_pins(operation, rows) -> None:
         cursor.executemany(sql, values)
 
 
-def _count_value(counter: Counter, name: str, value) -> None:
+def _count_value(counter: Counter, is_list: bool, value) -> None:
     """Counts one lead's value; list fields count each item (and empty lists)."""
-    if lead_field(name).is_list:
+    if is_list:
         keys = [value_describe(item) for item in value] if value else ["(no items)"]
     else:
         keys = [value_describe(value)]
@@ -211,17 +236,6 @@ def _counts_for_review(counter: Counter) -> list[list]:
     if other:
         counts.append(["(other values)", other])
     return counts
-
-
-def _sample(operation, client, fields) -> list[dict]:
-    ids = list(
-        PinnedLead.objects.filter(operation=operation)
-        .order_by("lead_id")
-        .values_list("lead_id", flat=True)[:SAMPLE_SIZE]
-    )
-    select = ["id", *SAMPLE_FIELDS, *fields]
-    result = client.find(where={"id": {"in": ids}}, limit=len(ids), select=select, sort="id")
-    return [{name: doc.get(name) for name in select} for doc in result.docs]
 
 
 # ---------------------------------------------------------------- apply

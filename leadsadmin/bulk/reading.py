@@ -19,10 +19,17 @@ _DONE = object()
 
 
 def matched_lead_pages(
-    client, where: dict, *, select: list[str], count: int, page_size: int
+    client,
+    where: dict,
+    *,
+    select: list[str],
+    count: int,
+    page_size: int,
+    first_id: int | None = None,
 ) -> Iterator[list[dict]]:
-    """Every lead matching `where` (about `count` of them), as pages of docs."""
-    ranges = _id_ranges(client, where, count, page_size)
+    """Every lead matching `where` (about `count` of them, the lowest id
+    `first_id` if the caller knows it), as pages of docs."""
+    ranges = _id_ranges(client, where, count, page_size, first_id)
     if len(ranges) == 1:
         yield from _pages(
             client.iter_leads(where=where or None, page_size=page_size, select=select), page_size
@@ -77,16 +84,18 @@ def matched_lead_pages(
             reader.join()
 
 
-def _id_ranges(client, where, count, page_size) -> list[tuple[int, int | None]]:
+def _id_ranges(client, where, count, page_size, first_id) -> list[tuple[int, int | None]]:
     """[low, high) id ranges splitting the matches' id span evenly; one range
     (no lookups) when a couple of pages hold them all."""
     if count <= 2 * page_size:
         return [(0, None)]
-    first = client.find(where=where or None, sort="id", limit=1, select=["id"]).docs
+    if first_id is None:
+        first = client.find(where=where or None, sort="id", limit=1, select=["id"]).docs
+        first_id = first[0]["id"] if first else None
     last = client.find(where=where or None, sort="-id", limit=1, select=["id"]).docs
-    if not first or not last:
+    if first_id is None or not last:
         return [(0, None)]
-    low, high = first[0]["id"], last[0]["id"] + 1
+    low, high = first_id, last[0]["id"] + 1
     step = max(1, -(-(high - low) // READERS))
     edges = list(range(low, high, step))
     return [(edge, edge + step) for edge in edges[:-1]] + [(edges[-1], None)]
