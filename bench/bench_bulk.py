@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,6 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from sandbox_server import serving
 
 REPO = Path(__file__).resolve().parents[1]
 # The issue's target: pin + apply within 1.25x the bare loop (judged on the
@@ -55,50 +55,6 @@ ENV = {
     "DJANGO_SETTINGS_MODULE": "leadsadmin.settings",
     "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-# runserver with TCP_NODELAY on accepted connections: stock runserver writes headers
-# and body in separate small segments, and on a kept-alive connection Nagle's
-# algorithm then waits ~40 ms for the client's delayed ACK on every small answer
-# (bench_client.py has the story).
-SERVE = """
-import sys, django
-django.setup()
-from django.core.management import call_command
-from django.core.servers import basehttp
-basehttp.WSGIRequestHandler.disable_nagle_algorithm = True
-call_command("runserver", sys.argv[1], use_reloader=False)
-"""
-
-
-def start_server(env: dict, authorization: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVE, f"127.0.0.1:{port}"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}/sandbox/api"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(
-                f"{base}/leads/count", headers={"Authorization": authorization}
-            ).is_success:
-                return server, base
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    server.kill()
-    raise SystemExit("the sandbox server did not start")
 
 
 def bare_loop(base: str, authorization: str, ids: list[int], chunk: int, value: str) -> float:
@@ -214,16 +170,15 @@ def main() -> None:
     authorization = ApiKey.header_value(plain)
     print(f"sandbox: {leads:,} leads seeded in {time.perf_counter() - started:.0f} s ({db})")
 
-    server, base = start_server(env, authorization)
-    settings.LEADS_API_URL, settings.LEADS_API_KEY = base, authorization
-    worker_env = {**env, "LEADS_API_URL": base, "LEADS_API_KEY": authorization}
-    user = User.objects.create_user("bench-lead")
-    user.groups.add(Group.objects.get(name=TEAM_LEADS))
-    chunk = settings.BULK_CHUNK_SIZE
+    with serving(env, authorization) as (_, base):
+        settings.LEADS_API_URL, settings.LEADS_API_KEY = base, authorization
+        worker_env = {**env, "LEADS_API_URL": base, "LEADS_API_KEY": authorization}
+        user = User.objects.create_user("bench-lead")
+        user.groups.add(Group.objects.get(name=TEAM_LEADS))
+        chunk = settings.BULK_CHUNK_SIZE
 
-    rows = []
-    load_before = os.getloadavg()
-    try:
+        rows = []
+        load_before = os.getloadavg()
         for size in args.sizes:
             ids = list(range(1, size + 1))
             bare, runs = [], []
@@ -257,9 +212,6 @@ def main() -> None:
                     "wall": statistics.median(r["worker_wall"] for r in runs),
                 }
             )
-    finally:
-        server.terminate()
-        server.wait(10)
 
     print()
     print(

@@ -22,93 +22,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-import httpx
+from sandbox_server import prepare_sandbox, serving
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-PREPARE = """
-import django, sys
-django.setup()
-from django.core.management import call_command
-call_command("migrate", verbosity=0)
-from leadsadmin.sandbox.models import ApiKey, Lead
-from leadsadmin.sandbox.seed import sandbox_seed
-wanted = int(sys.argv[1])
-have = Lead.objects.count()
-if have < wanted:
-    sandbox_seed(wanted - have)
-_, plain = ApiKey.issue("bench_leads_page")
-print(Lead.objects.count())
-print(ApiKey.header_value(plain))
-"""
-
-# runserver with TCP_NODELAY: stock runserver writes headers and body in separate
-# small segments, and Nagle's algorithm would add ~40 ms to every kept-alive answer.
-SERVE = """
-import sys, django
-django.setup()
-from django.core.management import call_command
-from django.core.servers import basehttp
-basehttp.WSGIRequestHandler.disable_nagle_algorithm = True
-call_command("runserver", sys.argv[1], use_reloader=False)
-"""
-
 WHERE_QUERY = "c0=0&f0=processStatuses&op0=equals&v0=Lost&c1=1&f1=year&op1=greater_than&v1=2020"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def prepare_sandbox(env: dict, leads: int) -> tuple[int, str]:
-    started = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-c", PREPARE, str(leads)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"preparing the sandbox failed:\n{result.stderr}")
-    count, authorization = result.stdout.split("\n")[:2]
-    print(f"sandbox ready: {int(count):,} leads ({time.perf_counter() - started:.0f} s)")
-    return int(count), authorization
-
-
-def start_server(env: dict, authorization: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVE, f"127.0.0.1:{port}"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}/sandbox/api"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            response = httpx.get(f"{base}/leads/count", headers={"Authorization": authorization})
-            if response.is_success:
-                return server, base
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    server.kill()
-    raise SystemExit("the sandbox server did not start")
 
 
 def rss_mb() -> float:
@@ -270,9 +195,8 @@ def main() -> None:
     }
     env.pop("LEADS_API_URL", None)
     env.pop("LEADS_API_KEY", None)
-    leads, authorization = prepare_sandbox(env, args.leads)
-    server, base = start_server(env, authorization)
-    try:
+    leads, authorization = prepare_sandbox(env, args.leads, "bench_leads_page")
+    with serving(env, authorization) as (_, base):
         os.environ.update(env)
         os.environ["LEADS_API_URL"] = base
         os.environ["LEADS_API_KEY"] = authorization
@@ -290,9 +214,6 @@ def main() -> None:
         page = full_page(browser, args.calls)
         preview = preview_vs_find(browser, args.calls)
         export = export_all(browser)
-    finally:
-        server.terminate()
-        server.wait(10)
 
     print(f"\nLeads page benchmark, {leads:,} leads in the sandbox, {args.calls} calls per case")
     print("(median/p90: wall-clock server time incl. the API call; CPU: this process only)\n")

@@ -1,9 +1,8 @@
 """The sandbox served for benchmarks: seeded in a subprocess, then `runserver` in
 another, on whatever database `env["DATABASE_URL"]` names.
 
-Used by bench_client.py and bench_sandbox.py; bench_bulk.py and bench_leads_page.py
-can use it the same way (their scripts' folder is on sys.path, so
-`from sandbox_server import prepare_sandbox, serving`).
+Used by bench_client.py, bench_sandbox.py, bench_bulk.py and bench_leads_page.py
+(a script's folder is on sys.path, so `from sandbox_server import prepare_sandbox, serving`).
 
     env = {**os.environ, "DATABASE_URL": "sqlite:///…", "SANDBOX_ENABLED": "True",
            "DJANGO_SETTINGS_MODULE": "leadsadmin.settings"}
