@@ -11,8 +11,12 @@ from functools import partial
 
 import httpx
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from leadsadmin.sandbox.loading import sandbox_load
+from leadsadmin.sandbox.operations import leads_find
+from leadsadmin.sandbox.querystring import parse_query_string
 from leadsadmin.schema import FIELDS_BY_NAME, OPERATORS_BY_TYPE, FieldType
 from tests.fixtures_sandbox import shared_sandbox
 
@@ -293,6 +297,30 @@ def test_default_limit_is_ten_and_limit_zero_or_pagination_false_return_all(api)
         assert (body["totalPages"], body["pagingCounter"]) == (1, 1)
     limited = api.get("/leads?pagination=false&limit=2").json()
     assert (len(limited["docs"]), limited["totalDocs"], limited["limit"]) == (2, 2, 2)
+
+
+@pytest.mark.parametrize("where", ["", "&where[exterior][in]=Red,Blue"])
+def test_without_pagination_a_limited_find_runs_no_count(api, django_db_blocker, where):
+    # Payload counts every match for each paginated find; with pagination=false it
+    # does not (keyset paging in iter_leads relies on that to save a query a page).
+    def queries_for(query_string):
+        with django_db_blocker.unblock(), CaptureQueriesContext(connection) as queries:
+            body = leads_find(parse_query_string(query_string), authorized=True)
+        return body, [query["sql"].upper() for query in queries]
+
+    body, sql = queries_for(f"pagination=false&limit=2&sort=id{where}")
+    assert [doc["id"] for doc in body["docs"]] == [1, 4 if where else 2]
+    assert (body["totalDocs"], body["hasNextPage"], body["nextPage"]) == (2, False, None)
+    # No COUNT, and only the page's ids are read (LIMIT), whatever the where joins.
+    assert not any("COUNT(" in statement for statement in sql), sql
+    assert "LIMIT 2" in sql[0], sql
+    # Paginated, the same find also counts: a COUNT, or (a where joining list
+    # elements) reading every matching id.
+    same, paginated = queries_for(f"limit=2&sort=id{where}")
+    assert same["docs"] == body["docs"] and same["totalDocs"] == (3 if where else 6)
+    assert any("COUNT(" in statement for statement in paginated) or ("LIMIT" not in paginated[0]), (
+        paginated
+    )
 
 
 def test_an_empty_result_reports_one_page_but_a_multi_value_filter_reports_none(api):

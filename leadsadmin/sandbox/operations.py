@@ -241,8 +241,10 @@ def leads_find(query: dict, *, authorized: bool) -> dict:
 
     joined = uses_element_join(where)
     # With joined element rows every evaluation of the where is costly; the ids of
-    # all matches, fetched once, give both the page and the count.
-    all_ids = list(qs.values_list("id", flat=True)) if joined else None
+    # all matches, fetched once, give both the page and the count. Without
+    # pagination nothing is counted (as in Payload), so the page alone is read.
+    counting = pagination is not False
+    all_ids = list(qs.values_list("id", flat=True)) if joined and counting else None
     ids = _page_ids(qs.values_list("id", flat=True) if all_ids is None else all_ids, offset, limit)
     if joined and not ids:
         # The SQL adapter's "select distinct" path answers an empty page like this.
