@@ -389,6 +389,15 @@ def test_a_lead_that_is_not_a_lead_is_a_protocol_error():
         api.client().get(1)
 
 
+def test_iter_leads_reads_on_after_a_full_page_whatever_hasnextpage_says():
+    # Without pagination Payload answers hasNextPage false on every page: only a
+    # short page ends the iteration.
+    full = page([{"id": 1}, {"id": 2}])  # hasNextPage false, totalDocs 2
+    api = Api(ok(full), ok(page([{"id": 3}, {"id": 4}])), ok(page([])))
+    assert [lead["id"] for lead in api.client().iter_leads(page_size=2)] == [1, 2, 3, 4]
+    assert len(api.requests) == 3
+
+
 def test_iter_leads_refuses_pages_out_of_id_order():
     api = Api(ok(page([{"id": 5}, {"id": 4}], total=2)))
     with pytest.raises(ProtocolError, match="out of id order"):
@@ -831,7 +840,9 @@ def test_iter_leads_asks_for_the_next_page_after_the_last_id_seen(where, second_
     sent = query_of(api.requests[1])
     assert {key: value for key, value in sent.items() if key.startswith("where")} == second_page
     assert sent["sort"] == "id"
-    assert (sent["limit"], sent["page"], sent["depth"]) == ("2", "1", "0")
+    # No count per page: pagination=false with a limit (page is not needed).
+    assert (sent["pagination"], sent["limit"], sent["depth"]) == ("false", "2", "0")
+    assert "page" not in sent
 
 
 def test_an_empty_id_list_finds_nothing_whatever_the_limit():

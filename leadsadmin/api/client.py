@@ -242,8 +242,7 @@ class LeadsClient:
         last_id = None
         while True:
             page_where = where if last_id is None else _after(where, last_id)
-            result = self.find(page_where, sort="id", limit=page_size, depth=0, select=select)
-            docs = result.docs
+            docs = self._first_leads_by_id(page_where, page_size, select)
             for doc in docs:
                 lead_id = doc.get("id") if isinstance(doc, dict) else None
                 if not isinstance(lead_id, int) or (last_id is not None and lead_id <= last_id):
@@ -254,9 +253,26 @@ class LeadsClient:
                     )
                 last_id = lead_id
                 yield doc
-            if len(docs) < page_size or not result.has_next_page:
+            # Only a short page says it was the last: without pagination the
+            # answer's hasNextPage is always false.
+            if len(docs) < page_size:
                 return
-            del docs, result  # keep only one page alive while the caller works
+            del docs  # keep only one page alive while the caller works
+
+    def _first_leads_by_id(self, where: dict, limit: int, select) -> list[dict]:
+        """The first ``limit`` leads matching ``where`` by ascending id, sent with
+        ``pagination=false``: Payload then still applies the limit and the sort but
+        skips counting every match, a second query each paginated find pays and
+        keyset paging never reads (tests/contract/test_api_contract.py)."""
+        compiled = compile_where(where)
+        if compiled.matches_nothing:
+            return []
+        params = self._read_params(sort="id", limit=limit, depth=0, select=select)
+        params = [*compiled.params, ("pagination", "false"), *params]
+        status, body, retry_after = self._read("/leads", params, compiled)
+        if status != 200:
+            self._raise_for(status, body, retry_after, what="the leads")
+        return _find_result(body).docs
 
     def get(self, lead_id: int, depth: int = 0, select: Iterable[str] | None = None) -> dict:
         """One lead by id; NotFound when there is none."""

@@ -282,6 +282,19 @@ def test_iter_leads_with_a_where_and_a_page_boundary_on_the_last_lead(client, le
     assert [lead["id"] for lead in client.iter_leads(where, page_size=7)] == expected
 
 
+def test_iter_leads_without_pagination_reads_a_multi_value_where_once_per_lead(client, leads):
+    # iter_leads sends pagination=false (no count per page): Payload must still apply
+    # its limit and the id sort, and a where joining list elements must not repeat
+    # a lead whose several elements match, on a page edge or not.
+    wanted = {"Silver", "Blue"}
+    expected = sorted(i for i, lead in leads.items() if wanted & set(lead["exterior"] or []))
+    where = {"exterior": {"in": sorted(wanted)}}
+    assert 14 < len(expected) < LEAD_COUNT
+    for page_size in (1, 7, len(expected)):
+        ids = [lead["id"] for lead in client.iter_leads(where, page_size=page_size)]
+        assert ids == expected, page_size
+
+
 def test_find_pagination_fields(client):
     result = client.find(limit=10, page=3, sort="id", select=["id"])
     assert [doc["id"] for doc in result.docs] == list(range(21, 31))
