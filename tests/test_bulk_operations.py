@@ -1,11 +1,13 @@
 """Bulk operations against the sandbox over real HTTP: pinning, applying, conflicts,
 per-lead errors, API failures, a killed worker resuming, cancel, idempotence."""
 
+import time
 from collections import Counter
 from datetime import timedelta
 
 import httpx
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from leadsadmin.api import get_client
@@ -344,6 +346,84 @@ def test_a_killed_worker_resumes_from_the_last_chunk_and_updates_no_lead_twice(
     assert set(client.transport.updated.values()) == {1}  # nobody updated twice
     recovered = PinnedLead.objects.filter(operation=operation, message__contains="interrupted")
     assert recovered.count() == (10 if when == "after" else 0)
+
+
+def test_a_worker_killed_recording_chunk_2_with_chunk_3_applied_resumes_without_doubles(
+    seeded_sandbox, prepare_operation, scripted_client, lost, settings
+):
+    """Two chunks in flight: while chunk 2's outcome is written, chunk 3's PATCH is
+    already out. The worker dies inside chunk 2's transaction once the API has
+    applied chunk 3, so neither is recorded; the resumed run must not update
+    their leads again and must record every lead exactly once."""
+    settings.BULK_CHUNK_SIZE = 10
+    client = scripted_client()
+    expected = _open_ids()
+    operation = prepare_operation(OPEN, lost)
+    assert operation.total == len(expected) > 40
+    bulk_operation_apply(operation=operation, user=operation.created_by)
+    operation.refresh_from_db()
+
+    def chunk_3_applied() -> bool:
+        sent = client.transport.patched_ids
+        return len(sent) >= 3 and all(client.transport.updated[i] for i in sent[2])
+
+    recording = BulkOperation._meta.db_table
+    records, begins = 0, False
+
+    def kill_while_recording_chunk_2(execute, sql, params, many, context):
+        # The worker dies as chunk 2's transaction starts, before anything of it is
+        # saved: at its BEGIN (SQLite's BEGIN IMMEDIATE; holding that lock would
+        # keep the sandbox from applying chunk 3) or, where BEGIN is implicit
+        # (PostgreSQL), at its first write, the operation's counters.
+        nonlocal records, begins
+        begins = begins or sql.startswith("BEGIN")
+        counters = sql.startswith("UPDATE") and recording in sql and 'SET "updated_count"' in sql
+        if sql.startswith("BEGIN") or (counters and not begins):
+            records += 1
+            if records == 2:
+                deadline = time.monotonic() + 20
+                while not chunk_3_applied():
+                    assert time.monotonic() < deadline, "chunk 3 was never applied"
+                    time.sleep(0.01)
+                raise WorkerKilled
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(kill_while_recording_chunk_2), pytest.raises(WorkerKilled):
+        bulk_operation_run(operation.pk, operation.run_token, client=client)
+    operation.refresh_from_db()
+    first, second, third = client.transport.patched_ids  # nothing after chunk 3 went out
+    assert operation.state == State.RUNNING
+    assert operation.updated_count == 10  # chunk 2's transaction was rolled back
+    recorded = PinnedLead.objects.filter(operation=operation).exclude(outcome=Outcome.PENDING)
+    assert sorted(recorded.values_list("lead_id", flat=True)) == first
+    assert list(BulkChunk.objects.filter(operation=operation).values_list("number")) == [(1,)]
+    assert (operation.in_flight["first"], operation.in_flight["last"]) == (second[0], third[-1])
+    assert all(client.transport.updated[i] == 1 for i in second + third)  # both applied
+
+    BulkOperation.objects.filter(pk=operation.pk).update(
+        heartbeat_at=timezone.now() - timedelta(minutes=10)
+    )
+    assert bulk_operations_resume_stalled() == [operation.pk]
+    operation.refresh_from_db()
+    bulk_operation_run(operation.pk, operation.run_token, client=client)
+    operation.refresh_from_db()
+
+    assert operation.state == State.FINISHED
+    assert (operation.updated_count, operation.conflict_count) == (operation.total, 0)
+    assert set(client.transport.updated) == expected
+    assert set(client.transport.updated.values()) == {1}  # nobody updated twice
+    # Every lead recorded once, in exactly one chunk; chunks 2 and 3 as recovered.
+    pins = PinnedLead.objects.filter(operation=operation)
+    assert pins.count() == len(expected) == len(set(pins.values_list("lead_id", flat=True)))
+    assert set(pins.values_list("outcome", flat=True)) == {Outcome.UPDATED}
+    assert not pins.filter(chunk__isnull=True).exists()
+    chunks = BulkChunk.objects.filter(operation=operation)
+    assert sum(chunks.values_list("requested", flat=True)) == len(expected)
+    recovered = pins.filter(message__contains="interrupted").values_list("lead_id", flat=True)
+    assert sorted(recovered) == sorted(second + third)
+    assert all(
+        pin.after == {"processStatuses": "Lost"} for pin in pins.filter(lead_id__in=second + third)
+    )
 
 
 def test_cancel_stops_after_the_chunk_in_flight(
