@@ -17,9 +17,25 @@ WHERE = {
 }
 
 
+# The htmx request that swaps a condition row after its field or operator changed.
+ROW_SWAP = re.compile(r"/leads/condition/\d+")
+
+
 def settled(page):
-    """Waits until no htmx request is in flight (a row swap would eat typing)."""
-    expect(page.locator(".htmx-request")).to_have_count(0)
+    """Waits until no htmx request is in flight and the last swap has settled:
+    htmx wires up swapped-in controls only then, and a change made to a control
+    before that sends nothing."""
+    expect(
+        page.locator(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")
+    ).to_have_count(0)
+
+
+def choose(page, control, value):
+    """Selects in a Field or Operator picker and waits for its row to be swapped
+    in and settled."""
+    with page.expect_response(ROW_SWAP):
+        control.select_option(value)
+    settled(page)
 
 
 def test_build_a_two_group_filter_preview_sort_page_and_reload(
@@ -31,22 +47,21 @@ def test_build_a_two_group_filter_preview_sort_page_and_reload(
     sign_in(live_server.url, "salesops")
     expect(page.get_by_text("200 leads match")).to_be_visible()
 
-    page.get_by_label("Field").first.select_option("reason")
+    choose(page, page.get_by_label("Field").first, "reason")
     expect(page.get_by_label("Operator").first).to_have_value("equals")
-    page.get_by_label("Operator").first.select_option("in")
-    settled(page)
+    choose(page, page.get_by_label("Operator").first, "in")
     expect(page.get_by_label("Value").first).to_have_attribute("multiple", "")
     page.get_by_label("Value").first.select_option(["Test", "Duplicate"])
 
     page.get_by_role("button", name="Add OR group").click()
     expect(page.get_by_label("Field")).to_have_count(2)
     expect(page.get_by_text("Group 2")).to_be_visible()
-    page.get_by_label("Field").nth(1).select_option("year")
+    settled(page)
+    choose(page, page.get_by_label("Field").nth(1), "year")
     expect(
         page.get_by_label("Operator").nth(1).locator("option[value=greater_than]")
     ).to_have_count(1)
-    page.get_by_label("Operator").nth(1).select_option("greater_than")
-    settled(page)
+    choose(page, page.get_by_label("Operator").nth(1), "greater_than")
     expect(page.get_by_label("Value").nth(1)).to_have_attribute("type", "number")
     page.get_by_label("Value").nth(1).fill("2020")
 
@@ -92,8 +107,8 @@ def test_invalid_input_is_marked_at_the_condition(
 ):
     ensure_roles()
     sign_in(live_server.url, "salesops")
-    page.get_by_label("Field").first.select_option("updatedAt")
-    page.get_by_label("Operator").first.select_option("in")
+    choose(page, page.get_by_label("Field").first, "updatedAt")
+    choose(page, page.get_by_label("Operator").first, "in")
     expect(page.get_by_text("Several values: separate them with commas.")).to_be_visible()
     page.get_by_label("Value").first.fill("last tuesday")
     page.get_by_role("button", name="Preview", exact=True).click()
@@ -181,12 +196,16 @@ def test_type_to_search_chooses_the_field(page, sign_in, seeded_sandbox, live_se
     search = page.get_by_label("Type to search").first
     expect(search).to_have_attribute("list", "lead-field-names")
     search.fill("exterior col")
-    search.press("Tab")
+    with page.expect_response(ROW_SWAP):
+        search.press("Tab")
+    settled(page)
     expect(page.get_by_label("Field").first).to_have_value("exterior")
     expect(page.get_by_label("Operator").first).to_have_value("equals")
     expect(page.get_by_label("Operator").first.locator("option:checked")).to_have_text("has")
     page.get_by_label("Type to search").first.fill("color")
-    page.get_by_label("Type to search").first.press("Tab")
+    with page.expect_response(ROW_SWAP):
+        page.get_by_label("Type to search").first.press("Tab")
+    settled(page)
     expect(page.get_by_text("“color” matches 2 fields")).to_be_visible()
     expect(page.get_by_label("Field").first).to_have_value("exterior")
 
@@ -194,8 +213,11 @@ def test_type_to_search_chooses_the_field(page, sign_in, seeded_sandbox, live_se
     page.get_by_role("button", name="Add condition").first.focus()
     page.keyboard.press("Enter")
     expect(page.get_by_label("Type to search").nth(1)).to_be_focused()
+    settled(page)
     page.keyboard.type("year")
-    page.keyboard.press("Tab")
+    with page.expect_response(ROW_SWAP):
+        page.keyboard.press("Tab")
+    settled(page)
     expect(page.get_by_label("Field").nth(1)).to_have_value("year")
 
 
@@ -211,8 +233,7 @@ def test_the_page_fits_the_window_and_the_console_stays_clean(
     page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))
     ensure_roles()
     sign_in(live_server.url, "salesops")
-    page.get_by_label("Field").first.select_option("reason")
-    settled(page)
+    choose(page, page.get_by_label("Field").first, "reason")
     page.get_by_label("Value").first.select_option("Test")
     page.get_by_role("button", name="Preview", exact=True).click()
     settled(page)
@@ -258,8 +279,7 @@ def test_save_the_filter_on_screen_load_it_and_delete_it(
 ):
     ensure_roles()
     sign_in(live_server.url, "salesops")
-    page.get_by_label("Field").first.select_option("reason")
-    settled(page)
+    choose(page, page.get_by_label("Field").first, "reason")
     page.get_by_label("Value").first.select_option("Test")  # not previewed yet
     page.get_by_label("Filter name").fill("Test reasons")
     page.get_by_label("Share with everyone").check()
