@@ -21,7 +21,10 @@ def test_filter_bulk_edit_review_apply_and_see_the_results(
     assert expected > 0
     sign_in(live_server.url, "teamlead")
 
-    page.get_by_label("Field").first.select_option("processStatuses")
+    # Choosing the field swaps its row in through htmx: wait until it has settled.
+    with page.expect_response(re.compile(r"/leads/condition/0")):
+        page.get_by_label("Field").first.select_option("processStatuses")
+    expect(page.locator(".htmx-request, .htmx-settling, .htmx-added")).to_have_count(0)
     page.get_by_label("Value").first.select_option("On Hold")
     page.get_by_role("button", name="Preview", exact=True).click()
     expect(page.get_by_text(f"{expected:,} leads match")).to_be_visible()
