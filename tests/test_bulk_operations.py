@@ -24,7 +24,7 @@ from leadsadmin.bulk.operations import (
 from leadsadmin.sandbox.models import Lead
 from tests.fixtures_bulk import DUMMY_TASKS, WorkerKilled, filter_qs
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 State = BulkOperation.State
 Outcome = PinnedLead.Outcome

@@ -7,7 +7,7 @@ from leadsadmin.api.errors import ServerError
 from leadsadmin.bulk.reading import matched_lead_pages
 from leadsadmin.sandbox.models import Lead
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from tests.fixtures_bulk import DUMMY_TASKS, IMMEDIATE_TASKS, filter_qs
 
 State = BulkOperation.State
 OPEN = filter_qs(("processStatuses", "in", ["Qualified Lead", "On Hold"]))
-live = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+live = pytest.mark.django_db(transaction=True)
 
 
 def _text(response) -> str:
