@@ -36,12 +36,35 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
+def new_page(browser):
+    """Opens a page in a browser context of its own, with Playwright's context
+    options (JavaScript off, another time zone…); every context closes at teardown."""
+    contexts = []
+
+    def open_page(**options):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+def sign_in_on(page, live_server_url: str, user):
+    """Signs `user` (password "pw") in through the login form."""
+    page.goto(f"{live_server_url}/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill("pw")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/leads/**")
 
 
 @pytest.fixture
@@ -50,11 +73,7 @@ def sign_in(page, make_user):
 
     def sign_in_as(live_server_url: str, kind: str):
         user = make_user(kind)
-        page.goto(f"{live_server_url}/login/")
-        page.get_by_label("Username").fill(user.username)
-        page.get_by_label("Password").fill("pw")
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url("**/leads/**")
+        sign_in_on(page, live_server_url, user)
         return user
 
     return sign_in_as

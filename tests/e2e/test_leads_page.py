@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from leadsadmin.api import get_client
+from tests.e2e.conftest import sign_in_on
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -141,53 +142,42 @@ def test_the_lead_detail_opens_beside_the_table(
 
 
 def test_the_builder_works_with_javascript_off(
-    browser, make_user, seeded_sandbox, live_server, ensure_roles
+    new_page, make_user, seeded_sandbox, live_server, ensure_roles
 ):
-    context = browser.new_context(
-        java_script_enabled=False, viewport={"width": 1400, "height": 1000}
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    try:
-        ensure_roles()
-        user = make_user("salesops")
-        page.goto(f"{live_server.url}/login/")
-        page.get_by_label("Username").fill(user.username)
-        page.get_by_label("Password").fill("pw")
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_text("200 leads match")).to_be_visible()
+    page = new_page(java_script_enabled=False)
+    ensure_roles()
+    sign_in_on(page, live_server.url, make_user("salesops"))
+    expect(page.get_by_text("200 leads match")).to_be_visible()
 
-        # No htmx: choosing a field changes nothing until the form is sent.
-        page.get_by_label("Field").first.select_option("reason")
-        page.get_by_role("button", name="Add OR group").click()
-        expect(page.get_by_label("Field")).to_have_count(2)
-        expect(page.get_by_label("Operator").first).to_have_value("equals")
-        expect(page.get_by_text("Choose a value.")).to_be_visible()  # reason, no value yet
+    # No htmx: choosing a field changes nothing until the form is sent.
+    page.get_by_label("Field").first.select_option("reason")
+    page.get_by_role("button", name="Add OR group").click()
+    expect(page.get_by_label("Field")).to_have_count(2)
+    expect(page.get_by_label("Operator").first).to_have_value("equals")
+    expect(page.get_by_text("Choose a value.")).to_be_visible()  # reason, no value yet
 
-        page.get_by_label("Value").first.select_option("Test")
-        page.get_by_label("Field").nth(1).select_option("year")
-        page.get_by_role("button", name="Preview", exact=True).click()
-        expect(page.get_by_text("Enter a value.")).to_be_visible()  # year, no value yet
-        page.get_by_label("Operator").nth(1).select_option("less_than")
-        page.get_by_label("Value").nth(1).fill("2000")
-        page.get_by_role("button", name="Preview", exact=True).click()
+    page.get_by_label("Value").first.select_option("Test")
+    page.get_by_label("Field").nth(1).select_option("year")
+    page.get_by_role("button", name="Preview", exact=True).click()
+    expect(page.get_by_text("Enter a value.")).to_be_visible()  # year, no value yet
+    page.get_by_label("Operator").nth(1).select_option("less_than")
+    page.get_by_label("Value").nth(1).fill("2000")
+    page.get_by_role("button", name="Preview", exact=True).click()
 
-        where = {
-            "or": [
-                {"and": [{"reason": {"equals": "Test"}}]},
-                {"and": [{"year": {"less_than": 2000}}]},
-            ]
-        }
-        expected = get_client().count(where)
-        expect(page.get_by_text(f"{expected:,} leads match")).to_be_visible()
+    where = {
+        "or": [
+            {"and": [{"reason": {"equals": "Test"}}]},
+            {"and": [{"year": {"less_than": 2000}}]},
+        ]
+    }
+    expected = get_client().count(where)
+    expect(page.get_by_text(f"{expected:,} leads match")).to_be_visible()
 
-        page.get_by_role("button", name="Remove condition").first.click()
-        expect(page.get_by_label("Field")).to_have_count(1)
-        expect(page.get_by_label("Field").first).to_have_value("year")
-        expected = get_client().count({"year": {"less_than": 2000}})
-        expect(page.get_by_text(f"{expected:,} leads match")).to_be_visible()
-    finally:
-        context.close()
+    page.get_by_role("button", name="Remove condition").first.click()
+    expect(page.get_by_label("Field")).to_have_count(1)
+    expect(page.get_by_label("Field").first).to_have_value("year")
+    expected = get_client().count({"year": {"less_than": 2000}})
+    expect(page.get_by_text(f"{expected:,} leads match")).to_be_visible()
 
 
 def test_type_to_search_chooses_the_field(page, sign_in, seeded_sandbox, live_server, ensure_roles):
@@ -253,25 +243,14 @@ def test_the_page_fits_the_window_and_the_console_stays_clean(
 
 
 def test_date_times_are_shown_in_the_browsers_time_zone(
-    browser, make_user, seeded_sandbox, live_server, ensure_roles
+    new_page, make_user, seeded_sandbox, live_server, ensure_roles
 ):
-    context = browser.new_context(
-        timezone_id="America/New_York", viewport={"width": 1400, "height": 1000}
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    try:
-        ensure_roles()
-        user = make_user("salesops")
-        page.goto(f"{live_server.url}/login/")
-        page.get_by_label("Username").fill(user.username)
-        page.get_by_label("Password").fill("pw")
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_text("200 leads match")).to_be_visible()
-        page.get_by_role("button", name="Preview", exact=True).click()
-        expect(page.get_by_text("Times in America/New_York")).to_be_visible()
-    finally:
-        context.close()
+    page = new_page(timezone_id="America/New_York")
+    ensure_roles()
+    sign_in_on(page, live_server.url, make_user("salesops"))
+    expect(page.get_by_text("200 leads match")).to_be_visible()
+    page.get_by_role("button", name="Preview", exact=True).click()
+    expect(page.get_by_text("Times in America/New_York")).to_be_visible()
 
 
 def test_save_the_filter_on_screen_load_it_and_delete_it(
