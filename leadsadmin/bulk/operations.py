@@ -28,7 +28,7 @@ from django.db.models import F, Q
 from django.http import QueryDict
 from django.utils import timezone
 
-from leadsadmin.api import get_client
+from leadsadmin import api
 from leadsadmin.api.errors import LeadsApiError
 from leadsadmin.bulk.changes import (
     Change,
@@ -84,7 +84,7 @@ def bulk_operation_prepare(
     lead (id, updatedAt, the changed fields' values) as a BulkOperation ready
     for review. Memory stays bounded: leads are read page by page and written
     in batches."""
-    client = client or get_client()
+    client = client or api.get_client()
     where = where_for_filter_query(filter_query)
     limit = None if user.is_superuser else settings.BULK_MAX_OPERATION_SIZE
     # One request gives the count, the first id (where reading in parallel starts)
@@ -413,7 +413,7 @@ def bulk_operation_run(operation_id: int, run_token: str, *, client=None) -> str
         return BulkOperation.objects.get(pk=operation_id).state
     BulkOperation.objects.filter(pk=operation_id, started_at__isnull=True).update(started_at=now)
     operation = BulkOperation.objects.get(pk=operation_id)
-    run = _Run(operation, run_token, client or get_client())
+    run = _Run(operation, run_token, client or api.get_client())
     try:
         return run.until_done()
     except LeadsApiError as exc:

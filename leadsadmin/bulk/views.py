@@ -9,7 +9,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from leadsadmin.api import get_client
+from leadsadmin import api
 from leadsadmin.api.errors import LeadsApiError
 from leadsadmin.bulk import selectors
 from leadsadmin.bulk.forms import ChangeForm
@@ -70,7 +70,7 @@ def bulk_new(request):
 def _match_count(filter_query: str) -> dict:
     try:
         where = where_for_filter_query(filter_query)
-        return {"match_count": get_client().count(where=where or None), "every_lead": not where}
+        return {"match_count": api.get_client().count(where=where or None), "every_lead": not where}
     except (OperationRefused, LeadsApiError) as exc:
         return {"match_error": str(exc)}
 
