@@ -66,28 +66,3 @@ def json_response(status, body):
     return httpx.Response(
         status, content=json.dumps(body).encode(), headers={"content-type": "application/json"}
     )
-
-
-def _create_roles():
-    import importlib
-
-    from django.apps import apps
-
-    importlib.import_module("leadsadmin.core.migrations.0002_roles").create_roles(apps, None)
-
-
-@pytest.fixture
-def ensure_roles():
-    """A callable that recreates the role groups, which a live_server test's flush
-    removes (migration data). Call it inside a Playwright test, after the browser
-    started, so the rows are made on the connection the test body uses."""
-    return _create_roles
-
-
-@pytest.fixture
-def roles_present(transactional_db):
-    """The role groups, recreated for a live_server (flushed database) test.
-
-    Used instead of serialized_rollback: restoring the serialized database clashes
-    with content types that another live_server test's flush recreated."""
-    _create_roles()

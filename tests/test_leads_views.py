@@ -18,7 +18,7 @@ from tests.test_leads_filters import CASES
 
 pytestmark = pytest.mark.django_db
 # Tests against the sandbox run on live_server's flushed database: recreate the roles.
-live = pytest.mark.usefixtures("roles_present")
+live = pytest.mark.django_db(transaction=True)
 
 HX = {"HTTP_HX_REQUEST": "true"}
 

@@ -40,11 +40,10 @@ def choose(page, control, value):
 
 
 def test_build_a_two_group_filter_preview_sort_page_and_reload(
-    page, sign_in, seeded_sandbox, live_server, ensure_roles
+    page, sign_in, seeded_sandbox, live_server
 ):
     expected = get_client().count(WHERE)
     assert expected > 25  # so there is a second page
-    ensure_roles()
     sign_in(live_server.url, "salesops")
     expect(page.get_by_text("200 leads match")).to_be_visible()
 
@@ -103,10 +102,7 @@ def test_build_a_two_group_filter_preview_sort_page_and_reload(
     expect(page).to_have_url(re.compile(r"sort=email&size=50"))
 
 
-def test_invalid_input_is_marked_at_the_condition(
-    page, sign_in, seeded_sandbox, live_server, ensure_roles
-):
-    ensure_roles()
+def test_invalid_input_is_marked_at_the_condition(page, sign_in, seeded_sandbox, live_server):
     sign_in(live_server.url, "salesops")
     choose(page, page.get_by_label("Field").first, "updatedAt")
     choose(page, page.get_by_label("Operator").first, "in")
@@ -118,10 +114,7 @@ def test_invalid_input_is_marked_at_the_condition(
     expect(page.get_by_label("Value").first).to_have_value("last tuesday")
 
 
-def test_the_lead_detail_opens_beside_the_table(
-    page, sign_in, seeded_sandbox, live_server, ensure_roles
-):
-    ensure_roles()
+def test_the_lead_detail_opens_beside_the_table(page, sign_in, seeded_sandbox, live_server):
     sign_in(live_server.url, "salesops")
     page.locator(".leads-table tbody tr").first.get_by_role("link").click()
     panel = page.get_by_role("complementary", name="Lead details")
@@ -141,11 +134,8 @@ def test_the_lead_detail_opens_beside_the_table(
     expect(link).to_be_focused()
 
 
-def test_the_builder_works_with_javascript_off(
-    new_page, make_user, seeded_sandbox, live_server, ensure_roles
-):
+def test_the_builder_works_with_javascript_off(new_page, make_user, seeded_sandbox, live_server):
     page = new_page(java_script_enabled=False)
-    ensure_roles()
     sign_in_on(page, live_server.url, make_user("salesops"))
     expect(page.get_by_text("200 leads match")).to_be_visible()
 
@@ -180,8 +170,7 @@ def test_the_builder_works_with_javascript_off(
     expect(page.get_by_text(f"{expected:,} leads match")).to_be_visible()
 
 
-def test_type_to_search_chooses_the_field(page, sign_in, seeded_sandbox, live_server, ensure_roles):
-    ensure_roles()
+def test_type_to_search_chooses_the_field(page, sign_in, seeded_sandbox, live_server):
     sign_in(live_server.url, "salesops")
     search = page.get_by_label("Type to search").first
     expect(search).to_have_attribute("list", "lead-field-names")
@@ -212,7 +201,7 @@ def test_type_to_search_chooses_the_field(page, sign_in, seeded_sandbox, live_se
 
 
 def test_the_page_fits_the_window_and_the_console_stays_clean(
-    page, sign_in, seeded_sandbox, live_server, ensure_roles
+    page, sign_in, seeded_sandbox, live_server
 ):
     """No console errors (CSP violations are reported there), no failed requests
     (a missing favicon or static file), and at 1400px the page does not scroll
@@ -221,7 +210,6 @@ def test_the_page_fits_the_window_and_the_console_stays_clean(
     page.on("console", lambda m: m.type == "error" and problems.append(m.text))
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))
-    ensure_roles()
     sign_in(live_server.url, "salesops")
     choose(page, page.get_by_label("Field").first, "reason")
     page.get_by_label("Value").first.select_option("Test")
@@ -243,10 +231,9 @@ def test_the_page_fits_the_window_and_the_console_stays_clean(
 
 
 def test_date_times_are_shown_in_the_browsers_time_zone(
-    new_page, make_user, seeded_sandbox, live_server, ensure_roles
+    new_page, make_user, seeded_sandbox, live_server
 ):
     page = new_page(timezone_id="America/New_York")
-    ensure_roles()
     sign_in_on(page, live_server.url, make_user("salesops"))
     expect(page.get_by_text("200 leads match")).to_be_visible()
     page.get_by_role("button", name="Preview", exact=True).click()
@@ -254,9 +241,8 @@ def test_date_times_are_shown_in_the_browsers_time_zone(
 
 
 def test_save_the_filter_on_screen_load_it_and_delete_it(
-    page, sign_in, seeded_sandbox, live_server, ensure_roles
+    page, sign_in, seeded_sandbox, live_server
 ):
-    ensure_roles()
     sign_in(live_server.url, "salesops")
     choose(page, page.get_by_label("Field").first, "reason")
     page.get_by_label("Value").first.select_option("Test")  # not previewed yet
