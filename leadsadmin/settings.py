@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "leadsadmin.leads",
     "leadsadmin.sandbox",
     "leadsadmin.bulk",
+    "leadsadmin.audit",
 ]
 
 MIDDLEWARE = [

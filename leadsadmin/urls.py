@@ -13,6 +13,6 @@ urlpatterns = [
     path("leads/", include("leadsadmin.leads.urls")),
     path("bulk/", include("leadsadmin.bulk.urls")),
     path("sandbox/api/", include("leadsadmin.sandbox.urls")),
-    path("audit/", core_views.audit_index, name="audit"),
+    path("audit/", include("leadsadmin.audit.urls")),
     path("admin/", admin.site.urls),
 ]
