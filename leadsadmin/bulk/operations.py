@@ -17,7 +17,7 @@ from contextlib import closing
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.http import QueryDict
 from django.utils import timezone
@@ -40,7 +40,6 @@ Outcome = PinnedLead.Outcome
 
 # Pinning reads pages this large (the client's maximum): fewer, larger requests.
 PIN_PAGE_SIZE = 500
-PIN_BATCH_SIZE = 1000
 SAMPLE_SIZE = 10
 # Distinct values counted per field for the review; the rest are "other values".
 VALUE_COUNT_LIMIT = 30
@@ -124,88 +123,81 @@ def _refuse_if_too_large(count: int, limit: int | None) -> None:
 
 
 def _pin(operation, changes, client, where, limit, first) -> None:
-    fields = [change.field for change in changes]
-    list_fields = {name for name in fields if lead_field(name).is_list}
-    per_lead = any(change.depends_on_current_value for change in changes)
-    counters = {name: Counter() for name in fields}
-    bodies: dict[str, int] = {body_key(body_for_lead(changes, {})): 0} if not per_lead else {}
-    sample = {doc["id"]: doc for doc in first.docs}
-    sampled = set()
-    batch, total = [], 0
-    select = ["id", "updatedAt", *fields]
+    tally = _PinTally(operation, changes, first.docs)
     pages = matched_lead_pages(
         client,
         where,
-        select=select,
+        select=["id", "updatedAt", *tally.fields],
         count=first.total_docs,
         page_size=PIN_PAGE_SIZE,
         first_id=first.docs[0]["id"],
     )
     with closing(pages):
         for page in pages:
-            for lead in page:
-                before = {name: lead.get(name) for name in fields}
-                index = 0
-                if per_lead:
-                    key = body_key(body_for_lead(changes, before))
-                    index = bodies.setdefault(key, len(bodies))
-                batch.append((lead["id"], lead.get("updatedAt") or "", before, index))
-                for name in fields:
-                    _count_value(counters[name], name in list_fields, before[name])
-                if lead["id"] in sample:
-                    sample[lead["id"]].update(before)  # shown as pinned
-                    sampled.add(lead["id"])
-            total += len(page)
-            _refuse_if_too_large(total, limit)
-            if len(batch) >= PIN_BATCH_SIZE:
-                _insert_pins(operation, batch)
-                batch = []
-    _insert_pins(operation, batch)
-    if total == 0:
+            PinnedLead.objects.bulk_create([tally.pin(lead) for lead in page])
+            _refuse_if_too_large(tally.total, limit)
+    if tally.total == 0:
         raise OperationRefused("No leads match this filter any more: there is nothing to change.")
-    operation.total = total
-    operation.bodies = [json.loads(key) for key in bodies]
-    operation.value_counts = {name: _counts_for_review(counters[name]) for name in fields}
-    sample_fields = ["id", *SAMPLE_FIELDS, *fields]
-    operation.sample = [
-        {name: doc.get(name) for name in sample_fields}
-        for lead_id, doc in sample.items()
-        if lead_id in sampled
-    ]
+    operation.total = tally.total
+    operation.bodies = [json.loads(key) for key in tally.bodies]
+    operation.value_counts = {
+        name: _counts_for_review(counter) for name, counter in tally.counters.items()
+    }
+    operation.sample = tally.pinned_sample()
     operation.needs_confirmation = not where or operation.total > settings.BULK_CONFIRM_THRESHOLD
     operation.state = State.REVIEWED
     operation.save()
 
 
-def _insert_pins(operation, rows) -> None:
-    """One executemany per batch: bulk_create builds its SQL in Python and took
-    most of a 10,000-lead review (bench/bench_bulk.py). JSON is adapted the way
-    JSONField itself does it, for SQLite and PostgreSQL alike."""
-    if not rows:
-        return
-    meta = PinnedLead._meta
-    before = meta.get_field("before")
-    columns = ["operation", "lead_id", "updated_at", "before", "body_index", "outcome", "message"]
-    names = ", ".join(connection.ops.quote_name(meta.get_field(c).column) for c in columns)
-    placeholders = ", ".join(["%s"] * len(columns))
-    sql = (
-        f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({names}) VALUES ({placeholders})"
-    )
-    values = [
-        (
-            operation.pk,
-            lead_id,
-            updated_at,
-            connection.ops.adapt_json_value(values, before.encoder),
-            index,
-            Outcome.PENDING,
-            "",
+class _PinTally:
+    """What pinning learns from the leads as they stream past: each lead's pin,
+    the distinct PATCH bodies, the review's value counts and the sample's values
+    as pinned. Memory holds counters, never the leads."""
+
+    def __init__(self, operation: BulkOperation, changes: list[Change], sample_docs: list[dict]):
+        self.operation = operation
+        self.changes = changes
+        self.fields = [change.field for change in changes]
+        self.list_fields = {name for name in self.fields if lead_field(name).is_list}
+        # Only add/remove make a lead's body depend on its values; otherwise every
+        # lead shares body 0.
+        self.per_lead = any(change.depends_on_current_value for change in changes)
+        self.bodies: dict[str, int] = (
+            {} if self.per_lead else {body_key(body_for_lead(changes, {})): 0}
         )
-        for lead_id, updated_at, values, index in rows
-    ]
-    # In a transaction: in autocommit every row of an executemany commits alone.
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(sql, values)
+        self.counters = {name: Counter() for name in self.fields}
+        self.sample = {doc["id"]: doc for doc in sample_docs}
+        self.sampled: set = set()
+        self.total = 0
+
+    def pin(self, lead: dict) -> PinnedLead:
+        before = {name: lead.get(name) for name in self.fields}
+        index = 0
+        if self.per_lead:
+            key = body_key(body_for_lead(self.changes, before))
+            index = self.bodies.setdefault(key, len(self.bodies))
+        for name in self.fields:
+            _count_value(self.counters[name], name in self.list_fields, before[name])
+        if lead["id"] in self.sample:
+            self.sample[lead["id"]].update(before)  # shown as pinned
+            self.sampled.add(lead["id"])
+        self.total += 1
+        return PinnedLead(
+            operation=self.operation,
+            lead_id=lead["id"],
+            updated_at=lead.get("updatedAt") or "",
+            before=before,
+            body_index=index,
+        )
+
+    def pinned_sample(self) -> list[dict]:
+        """The sample's leads that were pinned (one may stop matching in between)."""
+        names = ["id", *SAMPLE_FIELDS, *self.fields]
+        return [
+            {name: doc.get(name) for name in names}
+            for lead_id, doc in self.sample.items()
+            if lead_id in self.sampled
+        ]
 
 
 def _count_value(counter: Counter, is_list: bool, value) -> None:

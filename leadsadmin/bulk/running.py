@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -68,15 +68,7 @@ def bulk_operation_run(operation_id: int, run_token: str, *, client=None) -> str
     conflicts already holding the new values).
     """
     now = timezone.now()
-    claimed = BulkOperation.objects.filter(
-        pk=operation_id, run_token=run_token, state=State.QUEUED
-    ).update(
-        state=State.RUNNING,
-        run_started_at=now,
-        run_start_done=F("updated_count") + F("error_count") + F("conflict_count"),
-        heartbeat_at=now,
-    )
-    if not claimed:
+    if not _claim_queued(operation_id, run_token, now):
         # Applied twice, cancelled while queued, or superseded by a resume.
         return BulkOperation.objects.get(pk=operation_id).state
     BulkOperation.objects.filter(pk=operation_id, started_at__isnull=True).update(started_at=now)
@@ -98,6 +90,20 @@ def bulk_operation_run(operation_id: int, run_token: str, *, client=None) -> str
         raise
 
 
+def _claim_queued(operation_id: int, run_token: str, now) -> bool:
+    """Moves the queued operation to running if this run's token is still its own."""
+    return bool(
+        BulkOperation.objects.filter(
+            pk=operation_id, run_token=run_token, state=State.QUEUED
+        ).update(
+            state=State.RUNNING,
+            run_started_at=now,
+            run_start_done=F("updated_count") + F("error_count") + F("conflict_count"),
+            heartbeat_at=now,
+        )
+    )
+
+
 class _Run:
     def __init__(self, operation: BulkOperation, token: str, client):
         self.operation = operation
@@ -109,7 +115,6 @@ class _Run:
         self.in_doubt = operation.in_flight
         self.fields = operation.changed_fields
         self.chunks = self.pending_chunks()
-        self.may_send_sql = None
 
     def until_done(self) -> str:
         current, following = next(self.chunks, []), next(self.chunks, [])
@@ -117,6 +122,9 @@ class _Run:
             return _finish(self.operation, self.token, State.FINISHED, "")
         if not self.claim(current, following):
             return self.why_not_ours()
+        # One thread so the next chunk's PATCH (blocking httpx I/O, which frees the
+        # GIL) is on its way while this one's outcome is written; a single worker
+        # keeps one request at a time and the chunks in order.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-sender") as sender:
             try:
                 return self.send_and_record(sender, current, following)
@@ -201,24 +209,13 @@ class _Run:
         )
 
     def may_send(self) -> bool:
-        """Still ours and not cancelled? Read just before each further PATCH, so
-        it sits between two requests: the query is compiled once per run."""
-        if self.may_send_sql is None:
-            query = (
-                BulkOperation.objects.filter(
-                    pk=self.operation.pk,
-                    run_token=self.token,
-                    state=State.RUNNING,
-                    cancel_requested=False,
-                )
-                .values_list("pk")[:1]
-                .query
-            )
-            self.may_send_sql = query.get_compiler(connection=connection).as_sql()
-        sql, params = self.may_send_sql
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchone() is not None
+        """Still ours and not cancelled? Read just before each further PATCH."""
+        return BulkOperation.objects.filter(
+            pk=self.operation.pk,
+            run_token=self.token,
+            state=State.RUNNING,
+            cancel_requested=False,
+        ).exists()
 
     def why_not_ours(self) -> str:
         current = BulkOperation.objects.get(pk=self.operation.pk)
@@ -255,41 +252,52 @@ class _Run:
         """Writes the chunk's outcome, the operation's counters and what is in
         flight now, in one transaction. False (and nothing written) when this run
         no longer owns the operation."""
+        outcomes = self.outcomes(pins, answer)
+        with transaction.atomic():
+            # First, so that on PostgreSQL the row lock orders this against a
+            # cancel or a resume; no row means a newer run took over: write nothing.
+            if not self.count_chunk(outcomes.counts, in_flight):
+                return False
+            chunk = self.chunk_row(pins, answer, started, outcomes.counts)
+            outcomes.write(self.operation, pins, chunk)
+        if (
+            self.in_doubt
+            and (pins[-1].body_index, pins[-1].lead_id) >= _doubt_span(self.in_doubt)[1]
+        ):
+            self.in_doubt = None  # every lead it named is recorded now
+        return True
+
+    def outcomes(self, pins: list[_Pin], answer) -> _Outcomes:
+        """Each pin's outcome from the API's answer; conflicts are looked up again
+        to say what changed them, or to recognise this operation's own update from
+        an interrupted run."""
         body = self.operation.bodies[pins[0].body_index]
         by_id = {pin.lead_id: pin for pin in pins}
-        updates: dict[tuple, list[int]] = {}  # (outcome, message, after json) → pin pks
-        counts = Counter()
-
-        last_after, last_text = None, None
-
-        def outcome(pin, kind, message="", after=None):
-            nonlocal last_after, last_text
-            if after is not None and after != last_after:  # docs mostly share their values
-                last_after, last_text = after, json.dumps(after, sort_keys=True)
-            key = (kind, message, last_text if after is not None else None)
-            updates.setdefault(key, []).append(pin.pk)
-            counts[kind] += 1
-
+        outcomes = _Outcomes()
         for doc in answer.docs:
             if pin := by_id.pop(_lead_id(doc.get("id")), None):
-                outcome(pin, Outcome.UPDATED, after={name: doc.get(name) for name in self.fields})
+                outcomes.add(pin, Outcome.UPDATED, after=self.values(doc))
         for error in answer.errors:
             if pin := by_id.pop(_lead_id(error.id), None):
-                outcome(pin, Outcome.ERROR, message=error.message)
+                outcomes.add(pin, Outcome.ERROR, message=error.message)
         conflicts = [by_id.pop(_lead_id(i)) for i in answer.conflicts if _lead_id(i) in by_id]
         now = _current_values(self.client, [pin.lead_id for pin in conflicts], body)
         for pin in conflicts:
             doc = now.get(pin.lead_id)
-            after = {name: doc.get(name) for name in self.fields} if doc else None
+            after = self.values(doc) if doc else None
             if doc is not None and self.was_in_doubt(pin) and body_applied(body, doc):
-                outcome(pin, Outcome.UPDATED, "Applied by an earlier, interrupted run.", after)
+                outcomes.add(pin, Outcome.UPDATED, "Applied by an earlier, interrupted run.", after)
             else:
-                outcome(pin, Outcome.CONFLICT, _conflict_message(pin, doc), after)
+                outcomes.add(pin, Outcome.CONFLICT, _conflict_message(pin, doc), after)
+        return outcomes
 
-        with transaction.atomic():
-            # First, so that on PostgreSQL the row lock orders this against a
-            # cancel or a resume; no row means a newer run took over: write nothing.
-            ours = BulkOperation.objects.filter(
+    def values(self, doc: dict) -> dict:
+        return {name: doc.get(name) for name in self.fields}
+
+    def count_chunk(self, counts: Counter, in_flight: dict | None) -> bool:
+        """Adds the chunk to the operation's counters, if this run still owns it."""
+        return bool(
+            BulkOperation.objects.filter(
                 pk=self.operation.pk, run_token=self.token, state=State.RUNNING
             ).update(
                 updated_count=F("updated_count") + counts[Outcome.UPDATED],
@@ -298,45 +306,60 @@ class _Run:
                 heartbeat_at=timezone.now(),
                 in_flight=in_flight,
             )
-            if not ours:
-                return False
-            self.chunk_number += 1
-            chunk = BulkChunk.objects.create(
-                operation=self.operation,
-                number=self.chunk_number,
-                body_index=pins[0].body_index,
-                started_at=started,
-                requested=len(pins),
-                updated=counts[Outcome.UPDATED],
-                errors=counts[Outcome.ERROR],
-                conflicts=counts[Outcome.CONFLICT],
-                status=answer.status,
-                message=answer.message,
+        )
+
+    def chunk_row(self, pins: list[_Pin], answer, started, counts: Counter) -> BulkChunk:
+        self.chunk_number += 1
+        return BulkChunk.objects.create(
+            operation=self.operation,
+            number=self.chunk_number,
+            body_index=pins[0].body_index,
+            started_at=started,
+            requested=len(pins),
+            updated=counts[Outcome.UPDATED],
+            errors=counts[Outcome.ERROR],
+            conflicts=counts[Outcome.CONFLICT],
+            status=answer.status,
+            message=answer.message,
+        )
+
+
+class _Outcomes:
+    """A chunk's outcomes, grouped so that leads with the same outcome, message
+    and values after share one UPDATE."""
+
+    def __init__(self):
+        self.groups: dict[tuple, list[int]] = {}  # (outcome, message, after json) → pin pks
+        self.counts: Counter = Counter()
+        # Docs mostly share their values: serialise each distinct one once.
+        self.last_after, self.last_text = None, None
+
+    def add(self, pin: _Pin, kind: str, message: str = "", after: dict | None = None) -> None:
+        if after is not None and after != self.last_after:
+            self.last_after, self.last_text = after, json.dumps(after, sort_keys=True)
+        key = (kind, message, self.last_text if after is not None else None)
+        self.groups.setdefault(key, []).append(pin.pk)
+        self.counts[kind] += 1
+
+    def write(self, operation: BulkOperation, pins: list[_Pin], chunk: BulkChunk) -> None:
+        # Usually the whole chunk has one outcome: then it is exactly the pending
+        # pins of its body between its first and last id (it was taken in that
+        # order), a cheaper WHERE than 100 pks.
+        whole_chunk = PinnedLead.objects.filter(
+            operation=operation,
+            outcome=Outcome.PENDING,
+            body_index=pins[0].body_index,
+            lead_id__gte=pins[0].lead_id,
+            lead_id__lte=pins[-1].lead_id,
+        )
+        for (kind, message, after), pks in self.groups.items():
+            leads = whole_chunk if len(self.groups) == 1 else PinnedLead.objects.filter(pk__in=pks)
+            leads.update(
+                outcome=kind,
+                message=message,
+                after=json.loads(after) if after is not None else None,
+                chunk=chunk,
             )
-            # Leads with the same outcome share one UPDATE. Usually that is the whole
-            # chunk: then it is exactly the pending pins of its body between its first
-            # and last id (it was taken in that order), a cheaper WHERE than 100 pks.
-            whole_chunk = PinnedLead.objects.filter(
-                operation=self.operation,
-                outcome=Outcome.PENDING,
-                body_index=pins[0].body_index,
-                lead_id__gte=pins[0].lead_id,
-                lead_id__lte=pins[-1].lead_id,
-            )
-            for (kind, message, after), pks in updates.items():
-                leads = whole_chunk if len(updates) == 1 else PinnedLead.objects.filter(pk__in=pks)
-                leads.update(
-                    outcome=kind,
-                    message=message,
-                    after=json.loads(after) if after is not None else None,
-                    chunk=chunk,
-                )
-        if (
-            self.in_doubt
-            and (pins[-1].body_index, pins[-1].lead_id) >= _doubt_span(self.in_doubt)[1]
-        ):
-            self.in_doubt = None  # every lead it named is recorded now
-        return True
 
 
 def _doubt_span(in_flight: dict) -> tuple[tuple[int, int], tuple[int, int]]:
