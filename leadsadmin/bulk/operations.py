@@ -17,7 +17,7 @@ from contextlib import closing
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.http import QueryDict
 from django.utils import timezone
@@ -123,7 +123,7 @@ def _refuse_if_too_large(count: int, limit: int | None) -> None:
 
 
 def _pin(operation, changes, client, where, limit, first) -> None:
-    tally = _PinTally(operation, changes, first.docs)
+    tally = _PinTally(changes, first.docs)
     pages = matched_lead_pages(
         client,
         where,
@@ -134,7 +134,7 @@ def _pin(operation, changes, client, where, limit, first) -> None:
     )
     with closing(pages):
         for page in pages:
-            PinnedLead.objects.bulk_create([tally.pin(lead) for lead in page])
+            _insert_pins(operation, [tally.pin(lead) for lead in page])
             _refuse_if_too_large(tally.total, limit)
     if tally.total == 0:
         raise OperationRefused("No leads match this filter any more: there is nothing to change.")
@@ -154,8 +154,7 @@ class _PinTally:
     the distinct PATCH bodies, the review's value counts and the sample's values
     as pinned. Memory holds counters, never the leads."""
 
-    def __init__(self, operation: BulkOperation, changes: list[Change], sample_docs: list[dict]):
-        self.operation = operation
+    def __init__(self, changes: list[Change], sample_docs: list[dict]):
         self.changes = changes
         self.fields = [change.field for change in changes]
         self.list_fields = {name for name in self.fields if lead_field(name).is_list}
@@ -170,7 +169,8 @@ class _PinTally:
         self.sampled: set = set()
         self.total = 0
 
-    def pin(self, lead: dict) -> PinnedLead:
+    def pin(self, lead: dict) -> tuple:
+        """The lead's pin as _insert_pins takes it: (id, updatedAt, values, body)."""
         before = {name: lead.get(name) for name in self.fields}
         index = 0
         if self.per_lead:
@@ -182,13 +182,7 @@ class _PinTally:
             self.sample[lead["id"]].update(before)  # shown as pinned
             self.sampled.add(lead["id"])
         self.total += 1
-        return PinnedLead(
-            operation=self.operation,
-            lead_id=lead["id"],
-            updated_at=lead.get("updatedAt") or "",
-            before=before,
-            body_index=index,
-        )
+        return lead["id"], lead.get("updatedAt") or "", before, index
 
     def pinned_sample(self) -> list[dict]:
         """The sample's leads that were pinned (one may stop matching in between)."""
@@ -198,6 +192,39 @@ class _PinTally:
             for lead_id, doc in self.sample.items()
             if lead_id in self.sampled
         ]
+
+
+def _insert_pins(operation, rows) -> None:
+    """One executemany per page of pins, not bulk_create: bulk_create compiles
+    every row's SQL in Python, and bench/bench_bulk.py measured a 10,000-lead
+    review at 0.60-0.72 s with it against 0.32-0.38 s with this (an insert of
+    10,000 pins alone: 0.38 s against 0.07 s). JSON is adapted the way JSONField
+    itself does it, for SQLite and PostgreSQL alike."""
+    if not rows:
+        return
+    meta = PinnedLead._meta
+    before = meta.get_field("before")
+    columns = ["operation", "lead_id", "updated_at", "before", "body_index", "outcome", "message"]
+    names = ", ".join(connection.ops.quote_name(meta.get_field(c).column) for c in columns)
+    placeholders = ", ".join(["%s"] * len(columns))
+    sql = (
+        f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({names}) VALUES ({placeholders})"
+    )
+    values = [
+        (
+            operation.pk,
+            lead_id,
+            updated_at,
+            connection.ops.adapt_json_value(values, before.encoder),
+            index,
+            Outcome.PENDING,
+            "",
+        )
+        for lead_id, updated_at, values, index in rows
+    ]
+    # In a transaction: in autocommit every row of an executemany commits alone.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, values)
 
 
 def _count_value(counter: Counter, is_list: bool, value) -> None:
