@@ -189,10 +189,6 @@ def _quoted(items: Iterable[str]) -> str:
     return ", ".join(repr(item) for item in items)
 
 
-def changed_fields(changes: Iterable[Change]) -> list[str]:
-    return [change.field for change in changes]
-
-
 def body_for_lead(changes: Iterable[Change], current: Mapping[str, Any]) -> dict[str, Any]:
     """The PATCH body for one lead whose current values of the changed fields are
     `current` (pinned at review). Only add/remove read `current`."""
@@ -215,18 +211,6 @@ def body_for_lead(changes: Iterable[Change], current: Mapping[str, Any]) -> dict
 def body_key(body: Mapping[str, Any]) -> str:
     """A stable text for a body: leads whose bodies have the same key share a request."""
     return json.dumps(body, sort_keys=True, separators=(",", ":"))
-
-
-def bodies_by_lead(
-    changes: list[Change], leads: Iterable[Mapping[str, Any]]
-) -> dict[str, tuple[dict, list]]:
-    """Groups leads (dicts with "id" and the changed fields) by resulting body:
-    body key → (body, [ids]), in the order each body first appears."""
-    groups: dict[str, tuple[dict, list]] = {}
-    for lead in leads:
-        body = body_for_lead(changes, lead)
-        groups.setdefault(body_key(body), (body, []))[1].append(lead["id"])
-    return groups
 
 
 def body_applied(body: Mapping[str, Any], doc: Mapping[str, Any]) -> bool:
