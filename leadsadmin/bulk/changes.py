@@ -20,12 +20,11 @@ behaviour 4), so nothing may reach it that the schema does not allow.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from leadsadmin.core.values import iso_utc, parse_datetime, parse_number
 from leadsadmin.schema import BULK_EDITABLE_FIELDS, FieldType, LeadField, lead_field
 
 REPLACE = "replace"
@@ -137,25 +136,25 @@ def _scalar_validate(field: LeadField, text: str) -> Any:
 
 def _number(field: LeadField, text: str) -> int | float:
     try:
-        number = float(text)
+        return parse_number(text)
+    except ValueError:
+        pass
+    # Say which rule the text broke: parse_number also refuses NaN and infinities.
+    try:
+        float(text)
     except ValueError:
         raise ChangeInvalid(f"{field.label} must be a number, not {text!r}.") from None
-    if not math.isfinite(number):
-        raise ChangeInvalid(f"{field.label} must be a finite number.")
-    return int(number) if number.is_integer() and "." not in text else number
+    raise ChangeInvalid(f"{field.label} must be a finite number, not {text!r}.")
 
 
 def _datetime(field: LeadField, text: str) -> str:
+    """Payload's own format; a time typed without a zone is in the user's."""
     try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        return iso_utc(parse_datetime(text))
     except ValueError:
         raise ChangeInvalid(
             f"{field.label} must be a date and time such as 2026-05-01T09:30, not {text!r}."
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    # Payload's own format: UTC with milliseconds and a Z.
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _ids(field: LeadField, items: list[str]) -> list[int]:

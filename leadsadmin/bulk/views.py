@@ -1,11 +1,9 @@
-import csv
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -22,6 +20,7 @@ from leadsadmin.bulk.operations import (
     bulk_operation_retry,
     where_for_filter_query,
 )
+from leadsadmin.core.csv import csv_lines, csv_response
 from leadsadmin.core.roles import BULK_EDIT_LEADS, VIEW_AUDIT
 
 State = BulkOperation.State
@@ -214,29 +213,5 @@ def bulk_errors_csv(request, operation_id):
     if not (request.user.has_perm(BULK_EDIT_LEADS) or request.user.has_perm(VIEW_AUDIT)):
         raise PermissionDenied("Only team leads and auditors can open bulk operations.")
     operation = get_object_or_404(BulkOperation, pk=operation_id)
-    response = StreamingHttpResponse(
-        _csv_lines(("Lead ID", "Outcome", "Message"), selectors.problem_rows_for_csv(operation)),
-        content_type="text/csv; charset=utf-8",
-    )
-    filename = f"bulk-operation-{operation.pk}-errors.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_lines(header, rows):
-    writer = csv.writer(_Echo())
-    yield writer.writerow(header)
-    for row in rows:
-        yield writer.writerow([_spreadsheet_safe(cell) for cell in row])
-
-
-def _spreadsheet_safe(cell):
-    # API messages are outside text: never let a spreadsheet read one as a formula.
-    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + cell
-    return cell
+    lines = csv_lines(("Lead ID", "Outcome", "Message"), selectors.problem_rows_for_csv(operation))
+    return csv_response(lines, f"bulk-operation-{operation.pk}-errors.csv")
