@@ -1,3 +1,6 @@
+"""The bulk pages: choose changes, review, apply, and the operation's page with
+its progress, results, Cancel, Retry failed and the errors CSV."""
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required

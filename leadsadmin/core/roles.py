@@ -13,8 +13,8 @@ SALES_OPS = "Sales ops"
 TEAM_LEADS = "Team leads"
 AUDITORS = "Auditors"
 
-# Team leads also hold revert_changes, kept for the reverts to come: no page
-# checks it yet, there is no revert.
+# Team leads also hold revert_changes (the groups were migrated with it), but no
+# page checks it: there is no revert.
 ROLE_PERMISSIONS = {
     SALES_OPS: ("view_leads", "export_leads"),
     TEAM_LEADS: ("view_leads", "export_leads", "bulk_edit_leads", "revert_changes"),
