@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "leadsadmin.leads",
     "leadsadmin.sandbox",
     "leadsadmin.bulk",
+    "leadsadmin.audit",
 ]
 
 MIDDLEWARE = [
@@ -126,6 +127,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "leadsadmin.core.middleware.UserTimeZoneMiddleware",
+    "leadsadmin.audit.middleware.RefusedAccessAuditMiddleware",
 ]
 
 ROOT_URLCONF = "leadsadmin.urls"
