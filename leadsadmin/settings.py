@@ -4,6 +4,7 @@ Every variable is documented in `.env.example`. A malformed value stops start-up
 with an ImproperlyConfigured error that names the variable.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -108,6 +109,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_tasks_db",
+    "axes",
     "leadsadmin.core",
     "leadsadmin.leads",
     "leadsadmin.sandbox",
@@ -128,6 +130,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "leadsadmin.core.middleware.UserTimeZoneMiddleware",
     "leadsadmin.audit.middleware.RefusedAccessAuditMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "leadsadmin.urls"
@@ -156,6 +160,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for
+# one user name from one address, that pair is locked out for AXES_COOLOFF_MINUTES.
+# The count lives in the database, so every app server shares it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = _read("AXES_FAILURE_LIMIT", env.int, 5)
+AXES_COOLOFF_TIME = timedelta(minutes=_read("AXES_COOLOFF_MINUTES", env.int, 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/leads/"
 LOGOUT_REDIRECT_URL = "login"

@@ -134,3 +134,22 @@ def test_a_refused_bulk_page_is_an_event_and_a_refused_leads_page_is_not(client_
     client_as("auditor")
     assert client.get(reverse("leads:index")).status_code == 403
     assert AuditEvent.objects.count() == 1
+
+
+def test_five_wrong_passwords_lock_the_user_out_even_with_the_right_one_and_are_audited(
+    client, make_user, settings
+):
+    make_user("teamlead", username="ann")  # password "pw"
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/login/", {"username": "ann", "password": "wrong"})
+    response = client.post("/login/", {"username": "ann", "password": "pw"})
+    assert response.status_code == 429
+    assert "Too many wrong passwords" in response.text
+    assert "_auth_user_id" not in client.session
+    kinds = list(AuditEvent.objects.order_by("id").values_list("kind", flat=True))
+    assert kinds.count("sign_in_failed") >= settings.AXES_FAILURE_LIMIT
+    assert "sign_in_locked" in kinds
+    other_user = make_user("auditor", username="bob")
+    assert other_user.check_password("pw")
+    response = client.post("/login/", {"username": "bob", "password": "pw"})
+    assert response.status_code == 302  # the lock is per user name and address

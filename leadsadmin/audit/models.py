@@ -54,6 +54,7 @@ class AppendOnly(models.Model):
 class AuditEvent(AppendOnly):
     class Kind(models.TextChoices):
         SIGN_IN_FAILED = "sign_in_failed", "Failed sign-in"
+        SIGN_IN_LOCKED = "sign_in_locked", "Sign-in locked out"
         ACCESS_REFUSED = "access_refused", "Refused access"
 
     kind = models.CharField(max_length=32, choices=Kind, db_index=True)
