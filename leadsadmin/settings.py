@@ -92,6 +92,12 @@ LEADS_API_TIMEOUT = _read("LEADS_API_TIMEOUT", env.float, 30.0)
 if LEADS_API_TIMEOUT <= 0:
     raise ImproperlyConfigured("LEADS_API_TIMEOUT must be a positive number of seconds")
 SANDBOX_ENABLED = _bool("SANDBOX_ENABLED", not LEADS_API_URL)
+if SANDBOX_ENABLED and not DEBUG and env.str("SANDBOX_ENABLED", default="").lower() != "true":
+    # A production server must not quietly serve made-up leads behind an open API.
+    raise ImproperlyConfigured(
+        "With DEBUG=False set LEADS_API_URL and LEADS_API_KEY (the real API), "
+        "or SANDBOX_ENABLED=True to serve the sandbox on purpose"
+    )
 # Where the dashboard finds its own sandbox when LEADS_API_URL is unset.
 SANDBOX_SELF_URL = env.str("SANDBOX_SELF_URL", default="http://127.0.0.1:8000").rstrip("/")
 
@@ -119,6 +125,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -185,7 +192,22 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing one
+# Development serves straight from the source folders, fresh on every request.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+# whitenoise serves the static files from every app server. In production (DEBUG
+# off) `collectstatic` writes compressed, content-hashed copies to STATIC_ROOT,
+# cached by browsers for a year; in development they are served as they are.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -223,11 +245,23 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# LOG_FORMAT=json writes one JSON object per line (time, level, logger, message
+# and any extra fields), for a log collector; plain is for people.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "loggers": {
         "leadsadmin": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     },
