@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from leadsadmin.core import views as core_views
+from leadsadmin.core.health import healthz
 
 handler403 = core_views.permission_denied
 
@@ -15,4 +16,5 @@ urlpatterns = [
     path("sandbox/api/", include("leadsadmin.sandbox.urls")),
     path("audit/", include("leadsadmin.audit.urls")),
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
 ]
