@@ -8,14 +8,14 @@ A bulk operation asks for one `Change` per field:
 - ``remove``:  enum lists only: the lead's current items minus these.
 
 Payload has no append/remove over REST (any array value replaces the stored
-one: ../shared/reference/payload-contract.md 4.1), so add/remove are worked out
+one: docs/api/payload-contract.md 4.1), so add/remove are worked out
 per lead from the values pinned at review; leads that end with the same body
 share one request.
 
 Values are validated against the schema here, before any request: Payload
 silently coerces some bad values instead of rejecting them (a number given "abc"
 becomes null, a hasMany select given a bare string becomes []: behaviour 4 in
-../shared/reference/payload-observed.md), so nothing may reach it that the
+docs/api/payload-observed.md), so nothing may reach it that the
 schema does not allow. A date-time typed without a zone is read in the user's
 time zone (core.values).
 """
