@@ -160,7 +160,7 @@ def make_operation(make_user):
             "total": len(outcomes),
             "pinned_since": timezone.now(),
             "value_counts": {"processStatuses": [["On Hold", len(outcomes)]]},
-            "state": state,
+            "state": BulkOperation.State.PINNING,
             "updated_count": counts["updated"],
             "error_count": counts["error"],
             "conflict_count": counts["conflict"],
@@ -192,6 +192,9 @@ def make_operation(make_user):
             )
             for lead_id, (outcome, message) in outcomes.items()
         )
+        # The state last: the rows of an ended operation cannot be written any more.
+        BulkOperation.objects.filter(pk=operation.pk).update(state=state)
+        operation.refresh_from_db()
         return operation
 
     return make

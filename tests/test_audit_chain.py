@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from leadsadmin.audit.chain import chain_append, chain_verify
 from leadsadmin.audit.events import audit_event_record
-from leadsadmin.audit.models import AuditEvent, ChainCheck, ChainLink, RecordFrozen
+from leadsadmin.audit.models import AuditEvent, ChainCheck, ChainLink
+from leadsadmin.core.records import RecordFrozen
 
 OPERATION, EVENT = ChainLink.Record.OPERATION, ChainLink.Record.EVENT
 

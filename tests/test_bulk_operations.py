@@ -301,13 +301,15 @@ def test_api_failure_mid_job_stops_with_a_reason_and_retry_runs_the_rest(
     assert Counter(_outcomes(operation).values())["pending"] == operation.total - 20
     assert operation.in_flight["first"] == sorted(_outcomes(operation))[20]
 
-    assert bulk_operation_retry(operation=operation)
-    operation.refresh_from_db()
-    bulk_operation_run(operation.pk, operation.run_token, client=client)
-    operation.refresh_from_db()
-    assert operation.state == State.FINISHED
-    assert operation.updated_count == operation.total
+    retry = bulk_operation_retry(operation=operation, user=operation.created_by)
+    assert (retry.retry_of, retry.total) == (operation, operation.total - 20)
+    bulk_operation_run(retry.pk, retry.run_token, client=client)
+    retry.refresh_from_db()
+    assert retry.state == State.FINISHED
+    assert retry.updated_count == retry.total
     assert set(client.transport.updated.values()) == {1}
+    stopped = BulkOperation.objects.get(pk=operation.pk)  # kept as it ended
+    assert (stopped.state, stopped.updated_count) == (State.STOPPED, 20)
 
 
 @pytest.mark.parametrize("when", ["before", "after"])

@@ -260,11 +260,13 @@ def test_cancel_and_retry_from_the_page(make_operation, client_as, settings, db)
 
     stopped = make_operation(state=State.STOPPED, stop_reason="Stopped: API down.")
     response = client.post(f"/bulk/{stopped.pk}/retry", {"include_errors": "1"})
-    assert response.status_code == 302
-    stopped.refresh_from_db()
-    assert stopped.state == State.QUEUED
-    assert stopped.error_count == 0
-    assert PinnedLead.objects.get(operation=stopped, lead_id=2).outcome == "pending"
+    # The stopped operation stays as it ended; its errored lead runs again in a new one.
+    retry = BulkOperation.objects.get(retry_of=stopped)
+    assert response["Location"] == retry.get_absolute_url()
+    assert (retry.state, retry.total, retry.error_count) == (State.QUEUED, 1, 0)
+    assert PinnedLead.objects.get(operation=retry, lead_id=2).outcome == "pending"
+    assert PinnedLead.objects.get(operation=stopped, lead_id=2).outcome == "error"
+    assert BulkOperation.objects.get(pk=stopped.pk).state == State.STOPPED
 
 
 def test_audit_lists_operations_with_who_when_why_and_outcome(make_operation, client_as, db):

@@ -13,9 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-
-class RecordFrozen(Exception):
-    """An audit record may not be changed or deleted."""
+from leadsadmin.core.records import RecordFrozen
 
 
 class AppendOnlyQuerySet(models.QuerySet):

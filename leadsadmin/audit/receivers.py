@@ -1,5 +1,6 @@
 """Failed sign-ins (Django's `user_login_failed`) and lockouts (django-axes's
-`user_locked_out`) are audit events."""
+`user_locked_out`) are audit events; an ended bulk operation (bulk's
+`operation_ended`) is sealed into the hash chain."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_login_failed
 from django.dispatch import receiver
 
+from leadsadmin.audit.chain import chain_append
 from leadsadmin.audit.events import audit_event_record
-from leadsadmin.audit.models import AuditEvent
+from leadsadmin.audit.models import AuditEvent, ChainLink
+from leadsadmin.bulk.signals import operation_ended
 
 
 @receiver(user_login_failed, dispatch_uid="audit_sign_in_failed")
@@ -29,3 +32,8 @@ def sign_in_locked(sender, request=None, username=None, ip_address=None, **kwarg
         username=str(username or "")[:150],
         detail="Locked out after too many wrong passwords.",
     )
+
+
+@receiver(operation_ended, dispatch_uid="audit_seal_operation")
+def seal_operation(sender, operation_id, **kwargs):
+    chain_append(ChainLink.Record.OPERATION, operation_id)

@@ -4,6 +4,11 @@ The operation is a row before any PATCH is sent, and each chunk's outcome is
 written (chunk row + its leads' outcomes + the operation's counters) in one
 transaction before the next chunk's: whatever moment a worker dies at, the
 rows say which leads are done, and a resumed run only sends the rest.
+
+They are also the audit record. Once an operation has ended (finished, stopped,
+cancelled, failed, discarded) neither it nor its chunks and leads can be changed:
+save() and queryset update() refuse, and delete() always refuses. A retry of an
+ended operation is a new operation ("Retry of #N").
 """
 
 from datetime import timedelta
@@ -14,6 +19,31 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leadsadmin.bulk.changes import Change
+from leadsadmin.core.records import RecordFrozen
+
+ENDED_STATES = ("finished", "stopped", "cancelled", "failed", "discarded")
+
+
+class _FrozenWhenEnded(models.QuerySet):
+    """Rows of ended operations are never updated, and no row is ever deleted."""
+
+    ended_lookup = "state__in"
+
+    def update(self, **kwargs):
+        if self.filter(**{self.ended_lookup: ENDED_STATES}).exists():
+            raise RecordFrozen(
+                f"{self.model.__name__} rows of an ended bulk operation cannot be changed."
+            )
+        return super().update(**kwargs)
+
+    def delete(self):
+        raise RecordFrozen(f"{self.model.__name__} rows are audit records: never deleted.")
+
+    delete.queryset_only = True
+
+
+class _OperationRowQuerySet(_FrozenWhenEnded):
+    ended_lookup = "operation__state__in"
 
 
 class BulkOperation(models.Model):
@@ -26,16 +56,20 @@ class BulkOperation(models.Model):
         STOPPED = "stopped", "Stopped"
         CANCELLED = "cancelled", "Cancelled"
         FAILED = "failed", "Failed"
+        DISCARDED = "discarded", "Reviewed, then discarded"
 
     # States a worker is (or should be) busy with.
     ACTIVE_STATES = (State.QUEUED, State.RUNNING)
-    # States after which "Retry failed" may run the leads not done yet.
+    # States after which "Retry failed" may run the leads not done yet (as a new operation).
     RETRYABLE_STATES = (State.STOPPED, State.FAILED, State.CANCELLED, State.FINISHED)
+    ENDED_STATES = ENDED_STATES
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bulk_operations"
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    reviewed_from = models.GenericIPAddressField(null=True, blank=True)
+    reviewed_user_agent = models.TextField(blank=True)
     reason = models.TextField()
     filter_query = models.TextField(blank=True, help_text="The leads page's query string.")
     where = models.JSONField(default=dict, blank=True)
@@ -62,6 +96,24 @@ class BulkOperation(models.Model):
         blank=True,
     )
     applied_at = models.DateTimeField(null=True, blank=True)
+    applied_from = models.GenericIPAddressField(null=True, blank=True)
+    applied_user_agent = models.TextField(blank=True)
+    reverts = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reverted_by",
+        help_text="The operation whose changes this one undoes.",
+    )
+    retry_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="retries",
+        help_text="The ended operation whose leads not done this one runs again.",
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # Each enqueue gets a new token; a run whose token is no longer the
@@ -83,18 +135,39 @@ class BulkOperation(models.Model):
     error_count = models.PositiveIntegerField(default=0)
     conflict_count = models.PositiveIntegerField(default=0)
 
+    objects = _FrozenWhenEnded.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
         return f"Bulk operation {self.pk} ({self.state})"
 
+    def save(self, *args, **kwargs):
+        stored = BulkOperation.objects.filter(pk=self.pk, state__in=ENDED_STATES)
+        if self.pk is not None and stored.exists():
+            raise RecordFrozen(f"Bulk operation {self.pk} has ended: it is kept as it was.")
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("bulk:operation", kwargs={"operation_id": self.pk})
+
+    def delete(self, *args, **kwargs):
+        raise RecordFrozen(f"Bulk operation {self.pk} is an audit record: never deleted.")
+
+    @property
+    def has_ended(self) -> bool:
+        return self.state in ENDED_STATES
 
     @property
     def change_list(self) -> list[Change]:
         return [Change.from_json(item) for item in self.changes]
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
 
     @property
     def changed_fields(self) -> list[str]:
@@ -127,7 +200,26 @@ def stall_after() -> timedelta:
     return timedelta(seconds=2 * settings.LEADS_API_TIMEOUT + 15)
 
 
-class BulkChunk(models.Model):
+class _OperationRow(models.Model):
+    """A row that belongs to an operation: frozen once the operation has ended."""
+
+    objects = _OperationRowQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if BulkOperation.objects.filter(pk=self.operation_id, state__in=ENDED_STATES).exists():
+            raise RecordFrozen(
+                f"Bulk operation {self.operation_id} has ended: its rows are kept as they were."
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RecordFrozen(f"{type(self).__name__} rows are audit records: never deleted.")
+
+
+class BulkChunk(_OperationRow):
     """One PATCH request of a run and what the API answered."""
 
     operation = models.ForeignKey(BulkOperation, on_delete=models.CASCADE, related_name="chunks")
@@ -149,7 +241,7 @@ class BulkChunk(models.Model):
         ]
 
 
-class PinnedLead(models.Model):
+class PinnedLead(_OperationRow):
     """A lead matched at review, its values then, and what happened to it."""
 
     class Outcome(models.TextChoices):

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -31,6 +31,7 @@ from leadsadmin.bulk.changes import (
 )
 from leadsadmin.bulk.models import BulkOperation, PinnedLead, stall_after
 from leadsadmin.bulk.reading import matched_lead_pages
+from leadsadmin.bulk.signals import announce_ended
 from leadsadmin.bulk.tasks import bulk_operation_task
 from leadsadmin.leads.filters import FilterInvalid, filter_from_querydict, where_from_filter
 from leadsadmin.schema import lead_field
@@ -68,12 +69,13 @@ def bulk_operation_prepare(
     filter_query: str,
     changes: list[Change],
     reason: str,
+    origin: dict | None = None,
     client=None,
 ) -> BulkOperation:
     """Counts the matches, refuses too large an operation, and pins every matched
     lead (id, updatedAt, the changed fields' values) as a BulkOperation ready
     for review. Memory stays bounded: leads are read page by page and written
-    in batches."""
+    in batches. `origin` is the reviewer's request_origin()."""
     client = client or api.get_client()
     where = where_for_filter_query(filter_query)
     limit = None if user.is_superuser else settings.BULK_MAX_OPERATION_SIZE
@@ -96,12 +98,15 @@ def bulk_operation_prepare(
         where=where,
         changes=[change.as_json() for change in changes],
         pinned_since=_pinning_moment(),
+        reviewed_from=(origin or {}).get("ip"),
+        reviewed_user_agent=(origin or {}).get("user_agent", ""),
     )
     try:
         _pin(operation, changes, client, where, limit, first)
-    except BaseException:
-        # Nothing was sent; a half-pinned review must not be applied.
-        operation.delete()
+    except BaseException as exc:
+        # Nothing was sent; a half-pinned review must never be applied. It stays
+        # on record, discarded, like any review that was not applied.
+        bulk_operation_discard(operation=operation, why=f"The review could not be completed: {exc}")
         raise
     return operation
 
@@ -257,9 +262,12 @@ def confirmation_matches(operation: BulkOperation, typed: str) -> bool:
     return digits == str(operation.total)
 
 
-def bulk_operation_apply(*, operation: BulkOperation, user, confirmation: str = "") -> bool:
+def bulk_operation_apply(
+    *, operation: BulkOperation, user, confirmation: str = "", origin: dict | None = None
+) -> bool:
     """Moves a reviewed operation to the queue and enqueues its run, once.
-    Returns False when it had already been applied (the second click)."""
+    Returns False when it had already been applied (the second click).
+    `origin` is the applier's request_origin()."""
     if operation.total > settings.BULK_MAX_OPERATION_SIZE and not user.is_superuser:
         raise OperationRefused(
             f"This operation changes {operation.total:,} leads, more than the "
@@ -273,7 +281,13 @@ def bulk_operation_apply(*, operation: BulkOperation, user, confirmation: str = 
     now = timezone.now()
     with transaction.atomic():
         moved = BulkOperation.objects.filter(pk=operation.pk, state=State.REVIEWED).update(
-            state=State.QUEUED, applied_by=user, applied_at=now, run_token=token, heartbeat_at=now
+            state=State.QUEUED,
+            applied_by=user,
+            applied_at=now,
+            applied_from=(origin or {}).get("ip"),
+            applied_user_agent=(origin or {}).get("user_agent", ""),
+            run_token=token,
+            heartbeat_at=now,
         )
         if moved:
             _enqueue_on_commit(operation.pk, token)
@@ -304,6 +318,7 @@ def bulk_operation_cancel(*, operation: BulkOperation) -> bool:
         )
     )
     if stopped:
+        announce_ended(operation.pk)
         return True
     return bool(
         BulkOperation.objects.filter(pk=operation.pk, state=State.RUNNING).update(
@@ -312,42 +327,94 @@ def bulk_operation_cancel(*, operation: BulkOperation) -> bool:
     )
 
 
-def bulk_operation_retry(*, operation: BulkOperation, include_errors: bool = False) -> bool:
-    """Runs the leads not done yet again (and the errored ones if asked); also
-    resumes an operation whose worker died. Returns False if there is nothing
-    to retry or another request already did."""
-    operation.refresh_from_db()
-    if not (operation.state in BulkOperation.RETRYABLE_STATES or operation.is_stalled):
-        return False
-    token = uuid.uuid4().hex
+def bulk_operation_discard(*, operation: BulkOperation, why: str = "Discarded.") -> bool:
+    """Ends a review that was not applied (kept on record as discarded).
+    Returns False when it had been applied or discarded already."""
+    discarded = BulkOperation.objects.filter(
+        pk=operation.pk, state__in=(State.PINNING, State.REVIEWED)
+    ).update(state=State.DISCARDED, finished_at=timezone.now(), stop_reason=why)
+    if discarded:
+        announce_ended(operation.pk)
+    return bool(discarded)
+
+
+def bulk_operation_retry(
+    *, operation: BulkOperation, user, include_errors: bool = False, origin: dict | None = None
+) -> BulkOperation | None:
+    """Runs the leads of an ended operation that were not done (and the errored
+    ones if asked) as a new operation, "Retry of #N", queued at once; the ended
+    operation stays as it was. Each lead keeps the values and updatedAt pinned
+    at the first review, so a lead changed since is still a conflict. None when
+    there is nothing to retry."""
+    if operation.state not in BulkOperation.RETRYABLE_STATES:
+        return None
+    outcomes = [Outcome.PENDING, *([Outcome.ERROR] if include_errors else [])]
+    pins = PinnedLead.objects.filter(operation=operation, outcome__in=outcomes).order_by(
+        "body_index", "lead_id"
+    )
+    if not pins.exists():
+        return None
+    origin = origin or {}
     now = timezone.now()
+    token = uuid.uuid4().hex
     with transaction.atomic():
-        current = (
-            BulkOperation.objects.select_for_update()
-            .filter(pk=operation.pk, state=operation.state, run_token=operation.run_token)
-            .first()
+        retry = BulkOperation.objects.create(
+            created_by=user,
+            reviewed_from=origin.get("ip"),
+            reviewed_user_agent=origin.get("user_agent", ""),
+            retry_of=operation,
+            reverts=operation.reverts,
+            **{name: getattr(operation, name) for name in RETRY_COPIES},
         )
-        if current is None:
-            return False
-        reopened = 0
-        if include_errors:
-            reopened = PinnedLead.objects.filter(operation=current, outcome=Outcome.ERROR).update(
-                outcome=Outcome.PENDING, message="", after=None
-            )
-        left = PinnedLead.objects.filter(operation=current, outcome=Outcome.PENDING).exists()
-        if not left:
-            return False
-        BulkOperation.objects.filter(pk=current.pk).update(
+        rows = pins.values_list("lead_id", "updated_at", "before", "body_index")
+        _insert_pins(retry, rows.iterator(chunk_size=2000))
+        total = retry.pinned.count()
+        BulkOperation.objects.filter(pk=retry.pk).update(
+            total=total,
             state=State.QUEUED,
+            applied_by=user,
+            applied_at=now,
+            applied_from=origin.get("ip"),
+            applied_user_agent=origin.get("user_agent", ""),
             run_token=token,
             heartbeat_at=now,
-            cancel_requested=False,
-            stop_reason="",
-            finished_at=None,
-            error_count=F("error_count") - reopened,
         )
-        _enqueue_on_commit(current.pk, token)
-    return True
+        _enqueue_on_commit(retry.pk, token)
+    retry.refresh_from_db()
+    return retry
+
+
+# What a retry keeps from the operation it retries: the same filter, changes and
+# bodies, and the same review moment (so conflicts are judged as before); a run
+# that had chunks in flight hands them on, so the retry checks them first.
+RETRY_COPIES = (
+    "reason",
+    "filter_query",
+    "where",
+    "changes",
+    "bodies",
+    "pinned_since",
+    "value_counts",
+    "sample",
+    "in_flight",
+)
+
+
+def bulk_operation_resume(*, operation: BulkOperation) -> bool:
+    """Hands an operation whose worker died to a new run, in place (it has not
+    ended). False if it is not stalled or another request resumed it first."""
+    operation.refresh_from_db()
+    if not operation.is_stalled:
+        return False
+    token = uuid.uuid4().hex
+    resumed = BulkOperation.objects.filter(
+        pk=operation.pk, state=operation.state, run_token=operation.run_token
+    ).update(
+        state=State.QUEUED, run_token=token, heartbeat_at=timezone.now(), cancel_requested=False
+    )
+    if resumed:
+        _enqueue_on_commit(operation.pk, token)
+    return bool(resumed)
 
 
 def bulk_operations_resume_stalled() -> list[int]:
@@ -358,6 +425,6 @@ def bulk_operations_resume_stalled() -> list[int]:
         state__in=BulkOperation.ACTIVE_STATES, heartbeat_at__lt=timezone.now() - stall_after()
     )
     for operation in stalled:
-        if bulk_operation_retry(operation=operation):
+        if bulk_operation_resume(operation=operation):
             resumed.append(operation.pk)
     return resumed

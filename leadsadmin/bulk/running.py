@@ -25,6 +25,7 @@ from leadsadmin import api
 from leadsadmin.api.errors import LeadsApiError
 from leadsadmin.bulk.changes import body_applied
 from leadsadmin.bulk.models import BulkChunk, BulkOperation, PinnedLead
+from leadsadmin.bulk.signals import announce_ended
 
 logger = logging.getLogger(__name__)
 
@@ -427,7 +428,9 @@ def _lead_id(value):
 
 
 def _finish(operation, run_token, state, reason) -> str:
-    BulkOperation.objects.filter(pk=operation.pk, run_token=run_token).update(
-        state=state, finished_at=timezone.now(), stop_reason=reason, cancel_requested=False
-    )
+    ended = BulkOperation.objects.filter(
+        pk=operation.pk, run_token=run_token, state__in=BulkOperation.ACTIVE_STATES
+    ).update(state=state, finished_at=timezone.now(), stop_reason=reason, cancel_requested=False)
+    if ended:
+        announce_ended(operation.pk)
     return state

@@ -20,10 +20,12 @@ from leadsadmin.bulk.operations import (
     bulk_operation_apply,
     bulk_operation_cancel,
     bulk_operation_prepare,
+    bulk_operation_resume,
     bulk_operation_retry,
     where_for_filter_query,
 )
 from leadsadmin.core.csv import csv_lines, csv_response
+from leadsadmin.core.origin import request_origin
 from leadsadmin.core.roles import BULK_EDIT_LEADS, VIEW_AUDIT
 
 State = BulkOperation.State
@@ -54,6 +56,7 @@ def bulk_new(request):
                     filter_query=filter_query,
                     changes=form.changes,
                     reason=form.reason,
+                    origin=request_origin(request),
                 )
             except (OperationRefused, LeadsApiError) as exc:
                 form.form_error = str(exc)
@@ -133,6 +136,7 @@ def bulk_apply(request, operation_id):
                 operation=operation,
                 user=request.user,
                 confirmation=request.POST.get("confirmation", ""),
+                origin=request_origin(request),
             )
         except OperationRefused as exc:
             context = _review_context(request, operation, confirmation_error=str(exc))
@@ -203,12 +207,20 @@ def bulk_cancel(request, operation_id):
 @permission_required(BULK_EDIT_LEADS, raise_exception=True)
 def bulk_retry(request, operation_id):
     operation = get_object_or_404(BulkOperation, pk=operation_id)
-    include_errors = request.POST.get("include_errors") == "1"
-    if bulk_operation_retry(operation=operation, include_errors=include_errors):
-        messages.info(request, "Retrying the leads that were not updated.")
-    else:
+    if operation.is_stalled and bulk_operation_resume(operation=operation):
+        messages.info(request, "Resuming: its worker had stopped.")
+        return redirect(operation)
+    retry = bulk_operation_retry(
+        operation=operation,
+        user=request.user,
+        include_errors=request.POST.get("include_errors") == "1",
+        origin=request_origin(request),
+    )
+    if retry is None:
         messages.warning(request, "There is nothing to retry.")
-    return redirect(operation)
+        return redirect(operation)
+    messages.info(request, f"Retrying {retry.total:,} leads as operation {retry.pk}.")
+    return redirect(retry)
 
 
 @require_GET
