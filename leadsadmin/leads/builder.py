@@ -8,9 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString, mark_safe
-
 from leadsadmin.leads.filters import (
     LIST_OPERATORS,
     Condition,
@@ -21,46 +18,12 @@ from leadsadmin.leads.filters import (
 )
 from leadsadmin.schema import GROUP_LABELS, FieldType, fields_by_group
 
-# (group label, [(field name, field label)]) for the field picker's <optgroup>s.
+# (group label, [(field name, field label)]): the field picker's <optgroup>s and
+# the type-to-search suggestions.
 FIELD_CHOICES = [
     (GROUP_LABELS[group], [(f.name, f.label) for f in fields])
     for group, fields in fields_by_group()
 ]
-
-
-# The field picker is the same 85 options on every row; built once here rather
-# than by a template loop per row (that loop was most of a page's render time).
-_FIELD_OPTION = {
-    name: (
-        format_html('<option value="{}">{}</option>', name, label),
-        format_html('<option value="{}" selected>{}</option>', name, label),
-    )
-    for _, fields in FIELD_CHOICES
-    for name, label in fields
-}
-
-
-def field_options_html(chosen: str) -> SafeString:
-    """The field picker's <optgroup>s with `chosen` selected."""
-    parts = []
-    for group_label, fields in FIELD_CHOICES:
-        parts.append(format_html('<optgroup label="{}">', group_label))
-        parts.extend(_FIELD_OPTION[name][name == chosen] for name, _ in fields)
-        parts.append("</optgroup>")
-    return mark_safe("".join(parts))  # every part is escaped above
-
-
-def field_datalist_html() -> SafeString:
-    """The suggestions of the rows' type-to-search boxes: every field's label
-    (what is typed), with its group beside it. One list for the whole builder."""
-    return format_html_join(
-        "",
-        '<option value="{}">{}</option>',
-        ((label, group_label) for group_label, fields in FIELD_CHOICES for _, label in fields),
-    )
-
-
-FIELD_DATALIST = field_datalist_html()
 
 
 @dataclass
@@ -88,8 +51,8 @@ class ConditionControls:
         return ", ".join(chosen) if chosen else "nothing chosen yet"
 
     @property
-    def field_options(self) -> SafeString:
-        return field_options_html(self.condition.field)
+    def field_choices(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        return FIELD_CHOICES
 
 
 @dataclass

@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from html import escape  # the stdlib one: Django's wraps it in a lazy-aware decorator
 
 from django.utils import timezone
-from django.utils.html import format_html_join
-from django.utils.safestring import SafeString
 
 from leadsadmin.schema import FIELDS, GROUP_LABELS, FieldType, LeadField, fields_by_group
 
@@ -65,30 +62,6 @@ _COLUMN_ORDER = {
 }
 
 
-def column_chooser_html(chosen: tuple[str, ...]) -> SafeString:
-    """The column chooser's checkboxes by schema group (86 of them: built here,
-    not by a template loop). They belong to the filter form (``form=``)."""
-    checkbox = (
-        '<label class="checkbox"><input type="checkbox" name="cols" value="{}" '
-        'form="filter-form"{}> {}</label>'
-    )
-    return format_html_join(
-        "",
-        '<fieldset class="column-group"><legend>{}</legend>{}</fieldset>',
-        (
-            (
-                label,
-                format_html_join(
-                    "",
-                    checkbox,
-                    ((c.key, " checked" if c.key in chosen else "", c.label) for c in columns),
-                ),
-            )
-            for label, columns in column_choices()
-        ),
-    )
-
-
 def columns_from_param(values: list[str]) -> tuple[str, ...]:
     """Known column keys from ``cols`` (repeated, or comma-separated), in column order."""
     keys = {part.strip() for value in values for part in value.split(",")}
@@ -108,16 +81,6 @@ class Cell:
     @property
     def is_empty(self) -> bool:
         return self.text == EMPTY and not self.tags
-
-    @property
-    def html(self) -> str:
-        """Escaped HTML of the value. Plain escape() and f-strings, not format_html:
-        a 100-row page has 800 cells and format_html was most of its render time."""
-        if self.tags:
-            return "".join(f'<span class="tag">{escape(tag)}</span>' for tag in self.tags)
-        if self.is_empty:
-            return f'<span class="muted" aria-label="empty">{EMPTY}</span>'
-        return f"<span>{escape(self.text)}</span>"
 
 
 def cell_of(column: Column, doc: dict, tz: dt.tzinfo | None = None) -> Cell:

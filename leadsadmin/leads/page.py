@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leadsadmin import api
-from leadsadmin.leads.builder import FIELD_DATALIST, builder_rows
-from leadsadmin.leads.columns import column_chooser_html
+from leadsadmin.leads.builder import FIELD_CHOICES, builder_rows
+from leadsadmin.leads.columns import column_choices
 from leadsadmin.leads.filters import FilterTree, querystring_from_filter, where_from_filter
 from leadsadmin.leads.forms import SavedFilterForm
 from leadsadmin.leads.preview import (
@@ -20,8 +20,6 @@ from leadsadmin.leads.preview import (
     page_querystring,
 )
 from leadsadmin.leads.saved import saved_filters_visible_to
-
-BULK_NEW_URL = "/bulk/new"  # owned by the bulk edits part (INTERFACES.md)
 
 
 def leads_url(tree: FilterTree, state: TableState) -> str:
@@ -35,7 +33,7 @@ def builder_context(tree: FilterTree, state: TableState) -> dict:
     return {
         "tree": tree,
         "rows": builder_rows(tree),
-        "field_datalist": FIELD_DATALIST,
+        "field_choices": FIELD_CHOICES,
         "filter_qs": filter_qs,
         "state": state,
         "where": where,
@@ -59,9 +57,9 @@ def leads_page_context(
     context.update(
         page_qs=page_querystring(filter_qs, state),
         page_sizes=PAGE_SIZES,
-        column_chooser=lambda: column_chooser_html(state.columns),  # only the page uses it
+        column_choices=column_choices,  # called by the template: only the whole page uses it
         saved_filters=saved_filters_visible_to(user),
         time_zone=timezone.get_current_timezone_name(),
-        bulk_edit_url=f"{BULK_NEW_URL}?{filter_qs}" if can_bulk_edit else "",
+        can_bulk_edit=can_bulk_edit,
     )
     return context

@@ -10,11 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field, replace
-from html import escape
 from urllib.parse import urlencode
-
-from django.urls import reverse
-from django.utils.safestring import SafeString, mark_safe
 
 from leadsadmin.api.errors import LeadsApiError
 from leadsadmin.leads.columns import (
@@ -82,21 +78,10 @@ def page_querystring(filter_qs: str, state: TableState, **changes) -> str:
 
 @dataclass
 class Row:
+    """One lead of the table; its first cell links to the lead (``id``)."""
+
     id: int | None
     cells: list[Cell]
-
-    def html(self, detail_url: str = "") -> SafeString:
-        """The row's cells; the first links to `detail_url` (a side panel with htmx)."""
-        cells = [cell.html for cell in self.cells]
-        if detail_url and cells:
-            url = escape(detail_url)
-            # An empty first cell ("—", read out as "empty") still names the link.
-            name = f' aria-label="Lead {self.id}"' if self.cells[0].is_empty else ""
-            cells[0] = (
-                f'<a href="{url}" hx-get="{url}" hx-target="#lead-detail" hx-swap="innerHTML" '
-                f'hx-push-url="false"{name}>{cells[0]}</a>'
-            )
-        return mark_safe("".join(f"<td>{cell}</td>" for cell in cells))  # cells are escaped
 
 
 @dataclass
@@ -120,17 +105,6 @@ class Preview:
     @property
     def where_json(self) -> str:
         return json.dumps(self.where, indent=2, ensure_ascii=False)
-
-    @property
-    def rows_html(self) -> SafeString:
-        # One reverse() for the page, not one per row.
-        pattern = reverse("leads:detail", args=[987654321])
-        return mark_safe(
-            "".join(
-                f"<tr>{row.html(pattern.replace('987654321', str(row.id)) if row.id else '')}</tr>"
-                for row in self.rows
-            )
-        )
 
     @property
     def where_compact(self) -> str:
