@@ -125,6 +125,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "leadsadmin.core.middleware.UserTimeZoneMiddleware",
 ]
 
 ROOT_URLCONF = "leadsadmin.urls"

@@ -1,0 +1,36 @@
+"""Template tags every page may use: ``{% load leadsadmin %}``."""
+
+from __future__ import annotations
+
+from django import template
+from django.http import QueryDict
+
+from leadsadmin.core.values import display_datetime
+
+register = template.Library()
+
+
+@register.filter
+def moment(value) -> str:
+    """A date-time as ``2026-05-01 09:30`` in the user's zone (the one formatter)."""
+    return display_datetime(value)
+
+
+@register.inclusion_tag("includes/pagination.html", takes_context=True)
+def pagination(context, number, num_pages, label="Pages", param="page", query=None):
+    """Previous / Page N of M / Next. The links keep the rest of the query string
+    (`query`, else the request's own) and set `param` to the page wanted."""
+    params = context["request"].GET.copy() if query is None else QueryDict(query, mutable=True)
+    params.pop(param, None)
+
+    def link(page_number: int) -> str:
+        params[param] = str(page_number)
+        return params.urlencode()
+
+    return {
+        "label": label,
+        "number": number,
+        "num_pages": num_pages,
+        "previous_query": link(number - 1) if number > 1 else "",
+        "next_query": link(number + 1) if number < num_pages else "",
+    }
