@@ -8,8 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.utils import timezone
-
+from leadsadmin.core.values import display_datetime, local_datetime
 from leadsadmin.schema import FIELDS, GROUP_LABELS, FieldType, LeadField, fields_by_group
 
 NAME = "name"
@@ -98,15 +97,20 @@ def value_cell(lead_field: LeadField, value, tz: dt.tzinfo | None = None) -> Cel
     if lead_field.type is FieldType.BOOLEAN:
         return Cell("yes" if value else "no")
     if lead_field.type is FieldType.DATETIME:
-        return Cell(_local(value, tz).strftime("%Y-%m-%d %H:%M"))
+        return Cell(display_datetime(value, tz))
     return Cell(_plain(value))
 
 
-def csv_value(column: Column, doc: dict, tz: dt.tzinfo | None = None) -> str:
-    """A value for the CSV file: lists joined with "; ", date-times ISO in the user's zone."""
+def csv_value(column: Column, doc: dict, tz: dt.tzinfo | None = None) -> str | int | float:
+    """A value for the CSV file: lists joined with "; ", date-times ISO in the user's
+    zone, numbers as numbers (so the writer does not guard a negative one as a formula).
+
+    Text is written as the API has it (the CSV writer makes it formula-safe):
+    only spaces are trimmed from the name's parts, so a tab that leads a value
+    stays, behind the writer's guard."""
     if column.key == NAME:
-        cell = cell_of(column, doc, tz)
-        return "" if cell.is_empty else cell.text
+        parts = (str(doc.get(f) or "").strip(" ") for f in column.fields)
+        return " ".join(part for part in parts if part)
     value = doc.get(column.key)
     if value is None:
         return ""
@@ -115,7 +119,10 @@ def csv_value(column: Column, doc: dict, tz: dt.tzinfo | None = None) -> str:
     if column.lead_field.type is FieldType.BOOLEAN:
         return "yes" if value else "no"
     if column.lead_field.type is FieldType.DATETIME:
-        return _local(value, tz).isoformat()
+        local = local_datetime(value, tz)
+        return str(value) if local is None else local.isoformat()
+    if isinstance(value, int | float):
+        return value
     return _plain(value)
 
 
@@ -123,23 +130,3 @@ def _plain(value) -> str:
     if isinstance(value, dict):  # a populated relation (depth > 0)
         return str(value.get("id", ""))
     return str(value)
-
-
-def _local(value, tz):
-    try:
-        moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return _Unparsed(str(value))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(tz or timezone.get_current_timezone())
-
-
-class _Unparsed(str):
-    """A date-time the API sent in a shape we cannot read: shown as it came."""
-
-    def strftime(self, _fmt):
-        return str(self)
-
-    def isoformat(self):
-        return str(self)

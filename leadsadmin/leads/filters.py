@@ -50,8 +50,8 @@ import re
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
+from leadsadmin.core.values import iso_utc, local_datetime, parse_datetime, parse_number
 from leadsadmin.schema import FIELDS_BY_NAME, LIST_OPERATORS, FieldType, LeadField
 
 MAX_DEPTH = 3
@@ -354,7 +354,7 @@ def _scalar(lead_field, value, tz):
     if lead_field.type is FieldType.NUMBER:
         return _number(value)
     if lead_field.type is FieldType.DATETIME:
-        return _utc_iso(value, tz)
+        return iso_utc(parse_datetime(value, tz))
     if lead_field.type in (FieldType.RELATION, FieldType.RELATION_LIST) and value.isdigit():
         return int(value)
     return value
@@ -362,42 +362,18 @@ def _scalar(lead_field, value, tz):
 
 def _number(value):
     try:
-        number = float(value)
-    except ValueError:
+        return parse_number(value)
+    except ValueError:  # said the same way for text, NaN and infinities
         raise ValueError(f"“{value}” is not a number.") from None
-    if number != number or number in (float("inf"), float("-inf")):
-        raise ValueError(f"“{value}” is not a number.")
-    return int(number) if number.is_integer() and "e" not in value.lower() else number
-
-
-def _utc_iso(value, tz):
-    try:
-        moment = dt.datetime.fromisoformat(value.replace(" ", "T", 1))
-    except ValueError:
-        raise ValueError(
-            f"“{value}” is not a date and time; use the picker or YYYY-MM-DD HH:MM."
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz or _current_tz())
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
-        f"{moment.microsecond // 1000:03d}Z"
-    )
-
-
-def _current_tz():
-    from django.utils import timezone
-
-    return timezone.get_current_timezone()
 
 
 def local_input_value(iso: str, tz: dt.tzinfo | None = None) -> str:
-    """An ISO date-time as the user's ``datetime-local`` value (to show it back)."""
-    moment = dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
-    local = moment.astimezone(tz or _current_tz())
-    fmt = "%Y-%m-%dT%H:%M:%S" if local.second else "%Y-%m-%dT%H:%M"
-    return local.strftime(fmt)
+    """An ISO date-time as the user's ``datetime-local`` value (to show it back);
+    ValueError when it is no date-time."""
+    local = local_datetime(iso, tz)
+    if local is None:
+        raise ValueError(f"“{iso}” is not a date and time.")
+    return local.strftime("%Y-%m-%dT%H:%M:%S" if local.second else "%Y-%m-%dT%H:%M")
 
 
 # ---------------------------------------------------------------- tree → where

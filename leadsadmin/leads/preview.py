@@ -116,19 +116,19 @@ class Preview:
 
     @property
     def previous_query(self) -> str:
-        return page_querystring(self.filter_qs, self.state, page=self.state.page - 1)
+        """The previous page's query, "" on the first page. Never "" otherwise (the
+        pagination partial links only a query that is not empty): page 1 of an
+        empty filter and the default table is ``page=1``."""
+        if self.state.page <= 1:
+            return ""
+        return page_querystring(self.filter_qs, self.state, page=self.state.page - 1) or "page=1"
 
     @property
     def next_query(self) -> str:
+        """The next page's query, "" on the last page."""
+        if self.state.page >= self.total_pages:
+            return ""
         return page_querystring(self.filter_qs, self.state, page=self.state.page + 1)
-
-    @property
-    def has_previous(self) -> bool:
-        return self.state.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.state.page < self.total_pages
 
 
 def lead_preview(

@@ -7,7 +7,6 @@ from django.http import (
     HttpResponse,
     HttpResponseBadRequest,
     QueryDict,
-    StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect, push_url, retarget
 
 from leadsadmin import api
 from leadsadmin.api.errors import LeadsApiError, NotFound
+from leadsadmin.core.csv import csv_response
 from leadsadmin.core.roles import BULK_EDIT_LEADS, EXPORT_LEADS, VIEW_LEADS
 from leadsadmin.leads.builder import condition_controls, condition_refit
 from leadsadmin.leads.detail import lead_detail_groups, lead_name
@@ -36,7 +36,6 @@ from leadsadmin.leads.preview import (
     table_state_from_querydict,
 )
 from leadsadmin.leads.saved import saved_filter_create, saved_filter_delete, saved_filter_query
-from leadsadmin.leads.timezones import in_users_time_zone
 
 
 def _table_state(request):
@@ -63,7 +62,6 @@ def _page(request, context, url, status=200):
 
 @require_GET
 @permission_required(VIEW_LEADS, raise_exception=True)
-@in_users_time_zone
 def index(request):
     tree = filter_from_querydict(request.GET)
     state = _table_state(request)
@@ -84,7 +82,6 @@ def index(request):
 
 @require_GET
 @permission_required(VIEW_LEADS, raise_exception=True)
-@in_users_time_zone
 def load_where(request):
     """Loads a pasted where JSON into the builder; an unreadable one is shown back
     with its message and the filter that was there stays."""
@@ -114,7 +111,6 @@ def load_where(request):
 
 @require_GET
 @permission_required(VIEW_LEADS, raise_exception=True)
-@in_users_time_zone
 def condition_row(request, row):
     """One condition row again, after its field or operator changed."""
     condition = condition_refit(condition_from_querydict(request.GET, row))
@@ -125,7 +121,6 @@ def condition_row(request, row):
 
 @require_GET
 @permission_required(VIEW_LEADS, raise_exception=True)
-@in_users_time_zone
 def lead_detail(request, lead_id):
     try:
         lead = api.get_client().get(lead_id, depth=0)
@@ -151,7 +146,6 @@ def lead_detail_closed(request):
 
 @require_GET
 @permission_required(EXPORT_LEADS, raise_exception=True)
-@in_users_time_zone
 def export_csv(request):
     tree = filter_from_querydict(request.GET)
     if not tree.is_valid:
@@ -169,9 +163,7 @@ def export_csv(request):
         )
     except LeadsApiError as exc:
         return render(request, "leads/export_failed.html", {"error": str(exc)}, status=502)
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{export_filename()}"'
-    return response
+    return csv_response(lines, export_filename())
 
 
 @require_POST
