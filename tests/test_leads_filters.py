@@ -437,10 +437,10 @@ def test_operator_names_say_what_the_api_does():
     ("field", "op", "kind"),
     [
         ("reason", "equals", "select"),
-        ("reason", "in", "multiselect"),
+        ("reason", "in", "checkboxes"),
         ("exterior", "equals", "select"),
-        ("exterior", "all", "multiselect"),
-        ("exterior", "not_in", "multiselect"),
+        ("exterior", "all", "checkboxes"),
+        ("exterior", "not_in", "checkboxes"),
         ("manual", "equals", "yesno"),
         ("email", "exists", "yesno"),
         ("year", "greater_than", "number"),

@@ -16,7 +16,8 @@ from leadsadmin.leads.filters import (
     condition_validate,
     operator_label,
 )
-from leadsadmin.schema import GROUP_LABELS, FieldType, fields_by_group
+from leadsadmin.leads.widgets import widget_kind
+from leadsadmin.schema import GROUP_LABELS, LeadField, fields_by_group
 
 # (group label, [(field name, field label)]): the field picker's <optgroup>s and
 # the type-to-search suggestions.
@@ -39,7 +40,7 @@ class ConditionControls:
     path: str
     unknown_field: str  # a field name not in the schema, shown back as chosen
     operators: list[Option]
-    value_kind: str  # "none", "select", "multiselect", "yesno", "number", "datetime", "text"
+    value_kind: str  # "none", or a kind of widgets.widget_kind
     value_options: list[Option]
     value_text: str
     value_hint: str
@@ -107,42 +108,54 @@ def condition_controls(condition: Condition, path: str) -> ConditionControls:
     if lead_field is None:
         return controls
     op = condition.op or lead_field.operators[0]
-    controls.operators = [
+    controls.operators = _operator_options(lead_field, op)
+    _fill_value_control(controls, lead_field, op)
+    return controls
+
+
+def _operator_options(lead_field: LeadField, op: str) -> list[Option]:
+    options = [
         Option(name, operator_label(lead_field, name), name == op) for name in lead_field.operators
     ]
     if op not in lead_field.operators:
-        controls.operators.append(Option(op, f"{op} (not allowed here)", True))
-    if op == "exists" or lead_field.type is FieldType.BOOLEAN:
-        controls.value_kind = "yesno"
-        chosen = condition.values[0] if condition.values else "true"
+        options.append(Option(op, f"{op} (not allowed here)", True))
+    return options
+
+
+def _fill_value_control(controls: ConditionControls, lead_field: LeadField, op: str) -> None:
+    """The field's control from ``widget_kind`` (the one shared with the bulk form),
+    asked for several values under a list operator; "is set" always asks yes or no."""
+    values = controls.condition.values
+    several = op in LIST_OPERATORS
+    controls.value_kind = "yesno" if op == "exists" else widget_kind(lead_field, several=several)
+    if controls.value_kind == "yesno":
+        chosen = values[0] if values else "true"
         controls.value_options = [
             Option("true", "yes", chosen == "true"),
             Option("false", "no", chosen == "false"),
         ]
-    elif lead_field.options:
-        controls.value_kind = "multiselect" if op in LIST_OPERATORS else "select"
-        controls.value_options = [
-            Option(option, option, option in condition.values) for option in lead_field.options
-        ]
-        controls.value_options += [
-            Option(value, f"{value} (not an option)", True)
-            for value in condition.values
-            if value not in lead_field.options
-        ]
+    elif controls.value_kind in ("select", "checkboxes"):
+        controls.value_options = _value_options(lead_field, values)
         if controls.value_kind == "select":
-            controls.value_options.insert(0, Option("", "— choose —", not condition.values))
-    elif op in LIST_OPERATORS:
-        controls.value_kind = "text"
-        controls.value_text = ", ".join(condition.values)
+            controls.value_options.insert(0, Option("", "— choose —", not values))
+    elif several:
+        controls.value_text = ", ".join(values)
         controls.value_hint = "Several values: separate them with commas."
     else:
-        controls.value_kind = {FieldType.NUMBER: "number", FieldType.DATETIME: "datetime"}.get(
-            lead_field.type, "text"
-        )
-        controls.value_text = condition.values[0] if condition.values else ""
-        if condition.error and controls.value_kind == "number":
+        controls.value_text = values[0] if values else ""
+        if controls.condition.error and controls.value_kind == "number":
             controls.value_kind = "text"  # a number input would blank out what was typed
-    return controls
+
+
+def _value_options(lead_field: LeadField, values: list[str]) -> list[Option]:
+    """The field's options, then chosen values that are none (shown back as such)."""
+    options = [Option(option, option, option in values) for option in lead_field.options]
+    options += [
+        Option(value, f"{value} (not an option)", True)
+        for value in values
+        if value not in lead_field.options
+    ]
+    return options
 
 
 def condition_refit(condition: Condition) -> Condition:
