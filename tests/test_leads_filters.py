@@ -4,18 +4,22 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.http import QueryDict
 
-from leadsadmin.leads.builder import builder_rows, condition_controls, condition_refit
+from leadsadmin.leads.builder import (
+    builder_rows,
+    condition_controls,
+    condition_refit,
+    operator_label,
+)
+from leadsadmin.leads.builder_actions import filter_apply_action
 from leadsadmin.leads.filters import (
     Condition,
     FilterInvalid,
     fields_searched,
-    filter_apply_action,
     filter_from_querydict,
-    filter_from_where,
-    operator_label,
     querystring_from_filter,
     where_from_filter,
 )
+from leadsadmin.leads.pasted_where import filter_from_where
 from leadsadmin.schema import FIELDS, OPERATORS_BY_TYPE, FieldType, lead_field
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -8,16 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from leadsadmin.leads.filters import (
-    LIST_OPERATORS,
-    Condition,
-    FilterTree,
-    Group,
-    condition_validate,
-    operator_label,
-)
+from leadsadmin.leads.filters import Condition, FilterTree, Group, condition_validate
 from leadsadmin.leads.widgets import widget_kind
-from leadsadmin.schema import GROUP_LABELS, LeadField, fields_by_group
+from leadsadmin.schema import GROUP_LABELS, LIST_OPERATORS, FieldType, LeadField, fields_by_group
 
 # (group label, [(field name, field label)]): the field picker's <optgroup>s and
 # the type-to-search suggestions.
@@ -25,6 +18,49 @@ FIELD_CHOICES = [
     (GROUP_LABELS[group], [(f.name, f.label) for f in fields])
     for group, fields in fields_by_group()
 ]
+
+
+# Operator names that say what the API really does (payload-observed.md 9, 10).
+_SCALAR_LABELS = {
+    "equals": "is",
+    "not_equals": "is not (includes empty)",
+    "in": "is any of",
+    "not_in": "is none of (excludes empty)",
+    "exists": "is set",
+}
+_TEXT_LABELS = {
+    "like": "contains all words",
+    "contains": "contains text",
+    "not_like": "is not (ignoring case)",
+}
+_NUMBER_LABELS = {
+    "greater_than": "is more than",
+    "greater_than_equal": "is at least",
+    "less_than": "is less than",
+    "less_than_equal": "is at most",
+}
+_DATE_LABELS = {
+    "greater_than": "is after",
+    "greater_than_equal": "is on or after",
+    "less_than": "is before",
+    "less_than_equal": "is on or before",
+}
+_LIST_LABELS = {
+    "equals": "has",
+    "not_equals": "has an item other than, or is empty",
+    "in": "has any of",
+    "not_in": "has an item outside",
+    "all": "has all of",
+    "exists": "is set",
+}
+
+
+def operator_label(lead_field: LeadField, op: str) -> str:
+    if lead_field.is_list:
+        return _LIST_LABELS[op]
+    if lead_field.type is FieldType.DATETIME:
+        return _DATE_LABELS.get(op) or _SCALAR_LABELS[op]
+    return {**_SCALAR_LABELS, **_TEXT_LABELS, **_NUMBER_LABELS}[op]
 
 
 @dataclass

@@ -19,17 +19,13 @@ from leadsadmin.api.errors import LeadsApiError, NotFound
 from leadsadmin.core.csv import csv_response
 from leadsadmin.core.roles import BULK_EDIT_LEADS, EXPORT_LEADS, VIEW_LEADS
 from leadsadmin.leads.builder import condition_controls, condition_refit
+from leadsadmin.leads.builder_actions import filter_action_changes_where, filter_apply_action
 from leadsadmin.leads.detail import lead_detail_groups, lead_name
 from leadsadmin.leads.export import export_filename, leads_csv_start
-from leadsadmin.leads.filters import (
-    condition_from_querydict,
-    filter_action_changes_where,
-    filter_apply_action,
-    filter_from_querydict,
-    filter_from_where,
-)
+from leadsadmin.leads.filters import condition_from_querydict, filter_from_querydict
 from leadsadmin.leads.forms import SavedFilterForm
 from leadsadmin.leads.page import builder_context, leads_page_context, leads_url
+from leadsadmin.leads.pasted_where import filter_from_where
 from leadsadmin.leads.preview import (
     column_preference_of,
     column_preference_remember,
