@@ -82,14 +82,21 @@ class Cell:
         return self.text == EMPTY and not self.tags
 
 
-def cell_of(column: Column, doc: dict, tz: dt.tzinfo | None = None) -> Cell:
+def lead_name(lead: dict, *, trim: str | None = None) -> str:
+    """First and last name as far as they are known ("" when neither is), each
+    part without the `trim` characters around it (whitespace by default)."""
+    parts = (str(lead.get(f) or "").strip(trim) for f in COLUMNS[NAME].fields)
+    return " ".join(part for part in parts if part)
+
+
+def cell_of(column: Column, doc: dict) -> Cell:
     if column.key == NAME:
-        name = " ".join(str(doc.get(f) or "").strip() for f in column.fields).strip()
-        return Cell(name or EMPTY)
-    return value_cell(column.lead_field, doc.get(column.key), tz)
+        return Cell(lead_name(doc) or EMPTY)
+    return value_cell(column.lead_field, doc.get(column.key))
 
 
-def value_cell(lead_field: LeadField, value, tz: dt.tzinfo | None = None) -> Cell:
+def value_cell(lead_field: LeadField, value) -> Cell:
+    """The value as shown; date-times in the active (the user's) time zone."""
     if value is None or value == "" or value == []:
         return Cell()
     if isinstance(value, list):
@@ -97,7 +104,7 @@ def value_cell(lead_field: LeadField, value, tz: dt.tzinfo | None = None) -> Cel
     if lead_field.type is FieldType.BOOLEAN:
         return Cell("yes" if value else "no")
     if lead_field.type is FieldType.DATETIME:
-        return Cell(display_datetime(value, tz))
+        return Cell(display_datetime(value))
     return Cell(_plain(value))
 
 
@@ -109,8 +116,7 @@ def csv_value(column: Column, doc: dict, tz: dt.tzinfo | None = None) -> str | i
     only spaces are trimmed from the name's parts, so a tab that leads a value
     stays, behind the writer's guard."""
     if column.key == NAME:
-        parts = (str(doc.get(f) or "").strip(" ") for f in column.fields)
-        return " ".join(part for part in parts if part)
+        return lead_name(doc, trim=" ")
     value = doc.get(column.key)
     if value is None:
         return ""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 from django.urls import reverse
@@ -42,9 +41,7 @@ def builder_context(tree: FilterTree, state: TableState) -> dict:
     }
 
 
-def leads_page_context(
-    *, tree: FilterTree, state: TableState, user, can_bulk_edit: bool, tz: dt.tzinfo | None = None
-) -> dict:
+def leads_page_context(*, tree: FilterTree, state: TableState, user, can_bulk_edit: bool) -> dict:
     """The whole page. The preview runs only for a valid filter: invalid input
     never reaches the API."""
     context = builder_context(tree, state)
@@ -52,7 +49,7 @@ def leads_page_context(
     context["preview"] = None
     if context["where"] is not None:
         context["preview"] = lead_preview(
-            client=api.get_client(), where=context["where"], state=state, filter_qs=filter_qs, tz=tz
+            client=api.get_client(), where=context["where"], state=state, filter_qs=filter_qs
         )
     context.update(
         page_qs=page_querystring(filter_qs, state),

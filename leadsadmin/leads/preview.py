@@ -7,7 +7,6 @@ shortest link reproduces the screen.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
@@ -131,9 +130,7 @@ class Preview:
         return page_querystring(self.filter_qs, self.state, page=self.state.page + 1)
 
 
-def lead_preview(
-    *, client, where: dict, state: TableState, filter_qs: str, tz: dt.tzinfo | None = None
-) -> Preview:
+def lead_preview(*, client, where: dict, state: TableState, filter_qs: str) -> Preview:
     """One ``find`` for the page shown: only the shown columns, depth 0. An API
     failure becomes ``preview.error`` (a sentence), never an exception."""
     columns = [COLUMNS[key] for key in state.columns]
@@ -154,7 +151,7 @@ def lead_preview(
     preview.total = result.total_docs
     preview.total_pages = result.total_pages
     preview.rows = [
-        Row(doc.get("id"), [cell_of(column, doc, tz) for column in columns]) for doc in result.docs
+        Row(doc.get("id"), [cell_of(column, doc) for column in columns]) for doc in result.docs
     ]
     return preview
 

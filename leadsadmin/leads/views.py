@@ -20,7 +20,8 @@ from leadsadmin.core.csv import csv_response
 from leadsadmin.core.roles import BULK_EDIT_LEADS, EXPORT_LEADS, VIEW_LEADS
 from leadsadmin.leads.builder import condition_controls, condition_refit
 from leadsadmin.leads.builder_actions import filter_action_changes_where, filter_apply_action
-from leadsadmin.leads.detail import lead_detail_groups, lead_name
+from leadsadmin.leads.columns import lead_name
+from leadsadmin.leads.detail import lead_detail_groups
 from leadsadmin.leads.export import export_filename, leads_csv_start
 from leadsadmin.leads.filters import condition_from_querydict, filter_from_querydict
 from leadsadmin.leads.forms import SavedFilterForm
