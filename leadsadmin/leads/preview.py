@@ -102,10 +102,6 @@ class Preview:
     error: str = ""
 
     @property
-    def where_json(self) -> str:
-        return json.dumps(self.where, indent=2, ensure_ascii=False)
-
-    @property
     def where_compact(self) -> str:
         return json.dumps(self.where, ensure_ascii=False)
 
