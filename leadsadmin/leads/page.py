@@ -21,9 +21,13 @@ from leadsadmin.leads.preview import (
 from leadsadmin.leads.saved import saved_filters_visible_to
 
 
-def leads_url(tree: FilterTree, state: TableState) -> str:
-    query = page_querystring(querystring_from_filter(tree), state)
+def leads_link(query: str) -> str:
+    """The leads page with `query`: a filter's, or a filter's and the table's."""
     return reverse("leads:index") + (f"?{query}" if query else "")
+
+
+def leads_url(tree: FilterTree, state: TableState) -> str:
+    return leads_link(page_querystring(querystring_from_filter(tree), state))
 
 
 def builder_context(tree: FilterTree, state: TableState) -> dict:

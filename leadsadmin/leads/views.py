@@ -9,7 +9,6 @@ from django.http import (
     QueryDict,
 )
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url, retarget
@@ -25,7 +24,7 @@ from leadsadmin.leads.detail import lead_detail_groups
 from leadsadmin.leads.export import export_filename, leads_csv_start
 from leadsadmin.leads.filters import condition_from_querydict, filter_from_querydict
 from leadsadmin.leads.forms import SavedFilterForm
-from leadsadmin.leads.page import builder_context, leads_page_context, leads_url
+from leadsadmin.leads.page import builder_context, leads_link, leads_page_context, leads_url
 from leadsadmin.leads.pasted_where import filter_from_where
 from leadsadmin.leads.preview import (
     column_preference_of,
@@ -41,10 +40,6 @@ def _table_state(request):
     if "cols" in request.GET and state.columns != remembered:
         column_preference_remember(request.user, state.columns)
     return state
-
-
-def _leads_link(filter_query: str) -> str:
-    return reverse("leads:index") + (f"?{filter_query}" if filter_query else "")
 
 
 def _page(request, context, url, status=200):
@@ -177,8 +172,8 @@ def saved_filter_new(request):
             request, "The filter was not saved: give it a name (120 characters at most)."
         )
     if request.htmx:  # the message shows on the reloaded page
-        return HttpResponseClientRedirect(_leads_link(query))
-    return redirect(_leads_link(query))
+        return HttpResponseClientRedirect(leads_link(query))
+    return redirect(leads_link(query))
 
 
 @require_POST
@@ -187,4 +182,4 @@ def saved_filter_remove(request, saved_filter_id):
     if not saved_filter_delete(user=request.user, saved_filter_id=saved_filter_id):
         raise Http404("You have no saved filter with this id.")
     messages.success(request, "Deleted the saved filter.")
-    return redirect(_leads_link(request.POST.get("current", "")))
+    return redirect(leads_link(request.POST.get("current", "")))
