@@ -1,15 +1,16 @@
 """The leads filter: query string → filter tree → Payload ``where``. Pure, no HTTP.
 
-The public API, for the leads page and for bulk edits alike (``__all__``)::
+The public API (``__all__``), the only names other apps (bulk edits) import::
 
     tree = filter_from_querydict(request.GET)   # FilterTree, every condition validated
     tree.is_valid, tree.errors                  # problems shown at each condition
     where = where_from_filter(tree)             # Payload's where; FilterInvalid if not valid
     querystring_from_filter(tree)               # the one canonical query string
 
-The builder's own pieces live beside it: ``builder`` (its controls),
-``builder_actions`` (its buttons) and ``pasted_where`` (a pasted where back into
-a tree).
+The other names here (the tree's parts, one row's parsing, validation) serve the
+leads app's own builder, which lives beside this module: ``builder`` (its
+controls), ``builder_actions`` (its buttons) and ``pasted_where`` (a pasted where
+back into a tree).
 
 The tree
     A filter is an OR of groups. A group holds conditions and nested groups; the
