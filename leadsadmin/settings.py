@@ -4,6 +4,7 @@ Every variable is documented in `.env.example`. A malformed value stops start-up
 with an ImproperlyConfigured error that names the variable.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -91,6 +92,12 @@ LEADS_API_TIMEOUT = _read("LEADS_API_TIMEOUT", env.float, 30.0)
 if LEADS_API_TIMEOUT <= 0:
     raise ImproperlyConfigured("LEADS_API_TIMEOUT must be a positive number of seconds")
 SANDBOX_ENABLED = _bool("SANDBOX_ENABLED", not LEADS_API_URL)
+if SANDBOX_ENABLED and not DEBUG and env.str("SANDBOX_ENABLED", default="").lower() != "true":
+    # A production server must not quietly serve made-up leads behind an open API.
+    raise ImproperlyConfigured(
+        "With DEBUG=False set LEADS_API_URL and LEADS_API_KEY (the real API), "
+        "or SANDBOX_ENABLED=True to serve the sandbox on purpose"
+    )
 # Where the dashboard finds its own sandbox when LEADS_API_URL is unset.
 SANDBOX_SELF_URL = env.str("SANDBOX_SELF_URL", default="http://127.0.0.1:8000").rstrip("/")
 
@@ -108,14 +115,17 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_tasks_db",
+    "axes",
     "leadsadmin.core",
     "leadsadmin.leads",
     "leadsadmin.sandbox",
     "leadsadmin.bulk",
+    "leadsadmin.audit",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -126,6 +136,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "leadsadmin.core.middleware.UserTimeZoneMiddleware",
+    "leadsadmin.audit.middleware.RefusedAccessAuditMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "leadsadmin.urls"
@@ -154,6 +167,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for
+# one user name from one address, that pair is locked out for AXES_COOLOFF_MINUTES.
+# The count lives in the database, so every app server shares it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = _read("AXES_FAILURE_LIMIT", env.int, 5)
+AXES_COOLOFF_TIME = timedelta(minutes=_read("AXES_COOLOFF_MINUTES", env.int, 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/leads/"
 LOGOUT_REDIRECT_URL = "login"
@@ -165,7 +192,22 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing one
+# Development serves straight from the source folders, fresh on every request.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+# whitenoise serves the static files from every app server. In production (DEBUG
+# off) `collectstatic` writes compressed, content-hashed copies to STATIC_ROOT,
+# cached by browsers for a year; in development they are served as they are.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -203,11 +245,23 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# LOG_FORMAT=json writes one JSON object per line (time, level, logger, message
+# and any extra fields), for a log collector; plain is for people.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "loggers": {
         "leadsadmin": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     },

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from leadsadmin.core import views as core_views
+from leadsadmin.core.health import healthz
 
 handler403 = core_views.permission_denied
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("leads/", include("leadsadmin.leads.urls")),
     path("bulk/", include("leadsadmin.bulk.urls")),
     path("sandbox/api/", include("leadsadmin.sandbox.urls")),
-    path("audit/", core_views.audit_index, name="audit"),
+    path("audit/", include("leadsadmin.audit.urls")),
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
 ]

@@ -19,8 +19,8 @@ from leadsadmin.bulk.models import BulkOperation
 from leadsadmin.bulk.operations import (
     bulk_operation_apply,
     bulk_operation_prepare,
-    bulk_operation_run,
 )
+from leadsadmin.bulk.running import bulk_operation_run
 
 IMMEDIATE_TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 DUMMY_TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}

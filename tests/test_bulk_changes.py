@@ -10,13 +10,13 @@ from leadsadmin.bulk.changes import (
     REPLACE,
     Change,
     ChangeInvalid,
-    bodies_by_lead,
     body_applied,
     body_for_lead,
+    body_key,
     change_describe,
     change_validate,
 )
-from leadsadmin.bulk.forms import ChangeForm
+from leadsadmin.bulk.forms import BulkChangeForm
 
 
 def test_replace_sets_the_value_for_every_lead():
@@ -53,7 +53,10 @@ def test_leads_ending_with_the_same_list_share_one_body():
         {"id": 4, "exterior": None},  # null and [] end the same
         {"id": 5, "exterior": ["Green"]},
     ]
-    groups = bodies_by_lead(changes, leads)
+    groups = {}  # as pinning groups them: body key → (body, ids)
+    for lead in leads:
+        body = body_for_lead(changes, lead)
+        groups.setdefault(body_key(body), (body, []))[1].append(lead["id"])
     assert [ids for _, ids in groups.values()] == [[1, 2], [3, 4], [5]]
     bodies = [body for body, _ in groups.values()]
     assert bodies[0] == {"exterior": ["Blue", "Red"], "processStatuses": "Lost"}
@@ -119,8 +122,8 @@ def test_describe_says_what_happens():
     assert change_describe(Change("manual", REPLACE, False)) == "No"
 
 
-def _form(query: str) -> ChangeForm:
-    return ChangeForm.from_data(QueryDict(query))
+def _form(query: str) -> BulkChangeForm:
+    return BulkChangeForm(QueryDict(query))
 
 
 def test_form_builds_changes_from_its_rows():
@@ -142,13 +145,13 @@ def test_form_builds_changes_from_its_rows():
 def test_form_requires_a_reason_and_a_field_and_keeps_bad_input():
     form = _form("reason=")
     assert not form.is_valid()
-    assert "Give a reason" in form.reason_error
+    assert "Give a reason" in form.reason_form.errors["reason"][0]
     assert "Add at least one field" in form.form_error
 
     form = _form("fields=year&value-year=soon&reason=x")
     assert not form.is_valid()
-    assert form.rows[0].text == "soon"  # shown back as typed
-    assert "must be a number" in form.rows[0].error
+    assert form.rows[0]["value"].value() == "soon"  # shown back as typed
+    assert "must be a number" in form.rows[0].non_field_errors()[0]
 
 
 def test_form_drops_unknown_and_repeated_fields():
@@ -158,11 +161,13 @@ def test_form_drops_unknown_and_repeated_fields():
 
 def test_form_adds_and_removes_rows():
     form = _form("fields=year&value-year=2020&reason=r")
-    assert form.add_field("exterior").control == "checkboxes"
+    assert form.add_field("exterior").kind == "checkboxes"
     assert form.add_field("year") is None  # already there
     assert form.add_field("updatedAt") is None
     assert "Choose a field" in form.form_error
     form.remove_field("year")
     assert [row.name for row in form.rows] == ["exterior"]
-    offered = {f.name for _, fields in form.field_choices() for f in fields}
+    offered = {
+        name for _, fields in form.picker().fields["add_field"].choices[1:] for name, _ in fields
+    }
     assert "exterior" not in offered and "year" in offered and "updatedAt" not in offered

@@ -18,9 +18,9 @@ from leadsadmin.bulk.operations import (
     bulk_operation_apply,
     bulk_operation_cancel,
     bulk_operation_retry,
-    bulk_operation_run,
     bulk_operations_resume_stalled,
 )
+from leadsadmin.bulk.running import bulk_operation_run
 from leadsadmin.sandbox.models import Lead
 from tests.fixtures_bulk import DUMMY_TASKS, WorkerKilled, filter_qs
 

@@ -12,12 +12,18 @@ from pathlib import Path
 import httpx
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
+from django.test import RequestFactory
 
 from leadsadmin.core import roles
 from leadsadmin.core.management.commands.demo import demo_setup
 from leadsadmin.sandbox.models import ApiKey, Lead
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def sign_in():
+    """A sign-in request: django-axes checks every authenticate() against one."""
+    return RequestFactory().post("/login/")
 
 
 def test_demo_setup_seeds_an_empty_sandbox_and_creates_the_four_users(db):
@@ -30,11 +36,11 @@ def test_demo_setup_seeds_an_empty_sandbox_and_creates_the_four_users(db):
         ("teamlead", roles.TEAM_LEADS),
         ("auditor", roles.AUDITORS),
     ]:
-        user = authenticate(username=username, password="demo-pass-1")
+        user = authenticate(sign_in(), username=username, password="demo-pass-1")
         assert user is not None
         assert list(user.groups.values_list("name", flat=True)) == [group]
         assert not user.is_superuser
-    admin = authenticate(username="admin", password="demo-pass-1")
+    admin = authenticate(sign_in(), username="admin", password="demo-pass-1")
     assert admin.is_superuser and admin.is_staff
 
 
@@ -54,8 +60,8 @@ def test_a_second_run_keeps_the_leads_and_resets_the_passwords(db):
     assert Lead.objects.count() == 5
     demo_users = ["salesops", "teamlead", "auditor", "admin"]
     assert User.objects.filter(username__in=demo_users).count() == 4
-    assert authenticate(username="teamlead", password="first-pass-1") is None
-    assert authenticate(username="teamlead", password="second-pass-2") is not None
+    assert authenticate(sign_in(), username="teamlead", password="first-pass-1") is None
+    assert authenticate(sign_in(), username="teamlead", password="second-pass-2") is not None
 
 
 def test_the_password_comes_from_demo_password_or_is_generated(db, monkeypatch):
@@ -65,7 +71,7 @@ def test_the_password_comes_from_demo_password_or_is_generated(db, monkeypatch):
     monkeypatch.delenv("DEMO_PASSWORD")
     generated = demo_setup(seed_count=1).password
     assert len(generated) >= 10
-    assert authenticate(username="auditor", password=generated) is not None
+    assert authenticate(sign_in(), username="auditor", password=generated) is not None
 
 
 def _free_port() -> int:

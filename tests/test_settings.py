@@ -1,5 +1,6 @@
 """Start-up refuses missing or malformed settings, naming the variable."""
 
+import json
 import os
 import subprocess
 import sys
@@ -38,6 +39,8 @@ def start(**overrides):
         ({"LEADS_API_URL": "https://api.example.com/api"}, "LEADS_API_KEY"),
         ({"LEADS_API_TIMEOUT": "soon"}, "LEADS_API_TIMEOUT"),
         ({"LEADS_API_TIMEOUT": "-1"}, "LEADS_API_TIMEOUT"),
+        ({"DEBUG": "False", "SECRET_KEY": "k" * 50}, "SANDBOX_ENABLED"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
     ],
 )
 def test_bad_setting_stops_startup_naming_the_variable(overrides, named):
@@ -50,6 +53,23 @@ def test_bad_setting_stops_startup_naming_the_variable(overrides, named):
 
 def test_defaults_start_with_nothing_set():
     assert start().returncode == 0
+
+
+def test_the_sandbox_in_production_only_when_asked_for_by_name():
+    production = {"DEBUG": "False", "SECRET_KEY": "k" * 50}
+    assert start(**production, SANDBOX_ENABLED="True").returncode == 0
+    assert start(**production, SANDBOX_ENABLED="False").returncode == 0
+
+
+def test_json_log_lines_carry_time_level_logger_and_message():
+    env = {**os.environ, "LOG_FORMAT": "json", "DJANGO_SETTINGS_MODULE": "leadsadmin.settings"}
+    code = "import django, logging; django.setup(); logging.getLogger('leadsadmin.x').info('hi')"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+    )
+    line = json.loads(result.stderr.strip().splitlines()[-1])
+    assert (line["level"], line["logger"], line["message"]) == ("INFO", "leadsadmin.x", "hi")
+    assert "time" in line
 
 
 def test_check_deploy_is_clean_with_production_values():

@@ -7,25 +7,27 @@ A bulk operation asks for one `Change` per field:
 - ``add``:     enum lists only: the lead's current items plus these;
 - ``remove``:  enum lists only: the lead's current items minus these.
 
-Payload has no append/remove over REST (payload-contract.md 4.1: any array value
-replaces the stored one), so add/remove are worked out per lead from the values
-pinned at review; leads that end with the same body share one request.
+Payload has no append/remove over REST (any array value replaces the stored
+one: ../shared/reference/payload-contract.md 4.1), so add/remove are worked out
+per lead from the values pinned at review; leads that end with the same body
+share one request.
 
 Values are validated against the schema here, before any request: Payload
 silently coerces some bad values instead of rejecting them (a number given "abc"
-becomes null, a hasMany select given a bare string becomes []: payload-observed.md
-behaviour 4), so nothing may reach it that the schema does not allow.
+becomes null, a hasMany select given a bare string becomes []: behaviour 4 in
+../shared/reference/payload-observed.md), so nothing may reach it that the
+schema does not allow. A date-time typed without a zone is read in the user's
+time zone (core.values).
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from leadsadmin.core.values import iso_utc, parse_datetime, parse_number
 from leadsadmin.schema import BULK_EDITABLE_FIELDS, FieldType, LeadField, lead_field
 
 REPLACE = "replace"
@@ -137,25 +139,25 @@ def _scalar_validate(field: LeadField, text: str) -> Any:
 
 def _number(field: LeadField, text: str) -> int | float:
     try:
-        number = float(text)
+        return parse_number(text)
+    except ValueError:
+        pass
+    # Say which rule the text broke: parse_number also refuses NaN and infinities.
+    try:
+        float(text)
     except ValueError:
         raise ChangeInvalid(f"{field.label} must be a number, not {text!r}.") from None
-    if not math.isfinite(number):
-        raise ChangeInvalid(f"{field.label} must be a finite number.")
-    return int(number) if number.is_integer() and "." not in text else number
+    raise ChangeInvalid(f"{field.label} must be a finite number, not {text!r}.")
 
 
 def _datetime(field: LeadField, text: str) -> str:
+    """Payload's own format; a time typed without a zone is in the user's."""
     try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        return iso_utc(parse_datetime(text))
     except ValueError:
         raise ChangeInvalid(
             f"{field.label} must be a date and time such as 2026-05-01T09:30, not {text!r}."
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    # Payload's own format: UTC with milliseconds and a Z.
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _ids(field: LeadField, items: list[str]) -> list[int]:
@@ -189,10 +191,6 @@ def _quoted(items: Iterable[str]) -> str:
     return ", ".join(repr(item) for item in items)
 
 
-def changed_fields(changes: Iterable[Change]) -> list[str]:
-    return [change.field for change in changes]
-
-
 def body_for_lead(changes: Iterable[Change], current: Mapping[str, Any]) -> dict[str, Any]:
     """The PATCH body for one lead whose current values of the changed fields are
     `current` (pinned at review). Only add/remove read `current`."""
@@ -215,18 +213,6 @@ def body_for_lead(changes: Iterable[Change], current: Mapping[str, Any]) -> dict
 def body_key(body: Mapping[str, Any]) -> str:
     """A stable text for a body: leads whose bodies have the same key share a request."""
     return json.dumps(body, sort_keys=True, separators=(",", ":"))
-
-
-def bodies_by_lead(
-    changes: list[Change], leads: Iterable[Mapping[str, Any]]
-) -> dict[str, tuple[dict, list]]:
-    """Groups leads (dicts with "id" and the changed fields) by resulting body:
-    body key → (body, [ids]), in the order each body first appears."""
-    groups: dict[str, tuple[dict, list]] = {}
-    for lead in leads:
-        body = body_for_lead(changes, lead)
-        groups.setdefault(body_key(body), (body, []))[1].append(lead["id"])
-    return groups
 
 
 def body_applied(body: Mapping[str, Any], doc: Mapping[str, Any]) -> bool:

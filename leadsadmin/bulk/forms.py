@@ -1,8 +1,10 @@
-"""The "choose changes" form: one row per chosen field, generated from the schema.
+"""The "choose changes" form, as Django forms.
 
-Not a django.forms.Form: its fields are chosen by the user at run time, one row
-each, and every row is validated by `changes.change_validate` (the schema).
-Field names in the POST data:
+The fields to change are chosen at run time, one row each, so the page is a list
+of small forms held together by `BulkChangeForm`: a `ChangeRowForm` per chosen
+field (its value control from `leads.widgets.value_form_field`, judged by
+`changes.change_validate`), the `ChangeReasonForm`, and the `FieldPickerForm`
+behind "Add field to change". Names in the POST data:
 
     fields           the chosen field names, in order (repeated)
     value-<name>     the new value (repeated for the items of an enum list)
@@ -14,7 +16,7 @@ Field names in the POST data:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from django import forms
 
 from leadsadmin.bulk.changes import (
     ADD,
@@ -27,139 +29,197 @@ from leadsadmin.bulk.changes import (
     ChangeInvalid,
     change_validate,
 )
-from leadsadmin.schema import (
-    BULK_EDITABLE_FIELDS,
-    GROUP_LABELS,
-    FieldType,
-    Group,
-    LeadField,
-    lead_field,
-)
+from leadsadmin.leads.widgets import value_form_field, widget_kind
+from leadsadmin.schema import BULK_EDITABLE_FIELDS, GROUP_LABELS, FieldType, Group, lead_field
 
 REASON_MAX_LENGTH = 2000
 
-# The HTML control each field type gets.
-CONTROLS = {
-    FieldType.TEXT: "text",
-    FieldType.NUMBER: "number",
-    FieldType.BOOLEAN: "yesno",
-    FieldType.DATETIME: "datetime",
-    FieldType.ENUM: "select",
-    FieldType.ENUM_LIST: "checkboxes",
-    FieldType.RELATION: "id",
-    FieldType.RELATION_LIST: "ids",
-}
 
+class ChangeRowForm(forms.Form):
+    """One chosen field: its new value, how to apply it (enum lists only) and,
+    for a field that may be empty, Clear value."""
 
-@dataclass
-class ChangeRow:
-    field: LeadField
-    mode: str = REPLACE
-    clear: bool = False
-    value: list[str] = field(default_factory=list)
-    error: str = ""
+    clear = forms.BooleanField(
+        label="Clear value",
+        required=False,
+        # Posts "1", as the page always has.
+        widget=forms.CheckboxInput(attrs={"value": "1"}),
+    )
+
+    def __init__(self, data=None, *, lead_field, initial=None):
+        super().__init__(data, initial=initial, prefix=lead_field.name, auto_id="%s")
+        self.lead_field = lead_field
+        self.name = lead_field.name
+        several = lead_field.is_list
+        self.kind = widget_kind(lead_field, several=several)
+        value = value_form_field(lead_field, several=several)
+        # The field draws the control; the schema judges the value (in clean(),
+        # through change_validate), with messages that name the field.
+        value.validate = _validated_in_clean
+        if isinstance(value.widget, forms.widgets.Input):
+            # Keeps the markup the page has always had: type, step and id, then name.
+            value.widget.template_name = "bulk/value_input.html"
+        if self.kind == "ids":
+            value.widget.attrs["aria-describedby"] = f"hint-{self.name}"
+        self.fields["value"] = value
+        if lead_field.type is FieldType.ENUM_LIST:
+            self.fields["mode"] = forms.ChoiceField(
+                choices=[(mode, MODE_LABELS[mode]) for mode in (REPLACE, ADD, REMOVE)],
+                initial=REPLACE,
+                required=False,
+                widget=forms.RadioSelect,
+            )
+        if not lead_field.nullable:
+            del self.fields["clear"]
+
+    def add_prefix(self, field_name: str) -> str:
+        # "value-year" rather than Django's "year-value": the names the page posts.
+        return f"{field_name}-{self.prefix}"
+
+    def clean(self):
+        data = super().clean()
+        mode = CLEAR if data.get("clear") else data.get("mode") or REPLACE
+        try:
+            data["change"] = change_validate(self.name, mode, data.get("value"))
+        except ChangeInvalid as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return data
 
     @property
-    def name(self) -> str:
-        return self.field.name
-
-    @property
-    def control(self) -> str:
-        return CONTROLS[self.field.type]
-
-    @property
-    def text(self) -> str:
-        return self.value[0] if self.value else ""
-
-    @property
-    def modes(self) -> list[tuple[str, str]]:
-        if self.field.type != FieldType.ENUM_LIST:
-            return []
-        return [(mode, MODE_LABELS[mode]) for mode in (REPLACE, ADD, REMOVE)]
-
-    @property
-    def options(self) -> list[tuple[str, bool]]:
-        """(option, chosen) pairs for selects and checkboxes."""
-        return [(option, option in self.value) for option in self.field.options]
-
     def change(self) -> Change:
-        mode = CLEAR if self.clear else self.mode
-        raw = self.value if self.field.is_list else self.text
-        return change_validate(self.name, mode, raw)
+        return self.cleaned_data["change"]
+
+    def unvalidated(self) -> ChangeRowForm:
+        """The row as posted, shown back without judging it (adding or removing
+        another row is no time for error messages)."""
+        return ChangeRowForm(lead_field=self.lead_field, initial=_as_initial(self))
 
 
-class ChangeForm:
-    def __init__(self, rows: list[ChangeRow] | None = None, reason: str = ""):
-        self.rows = rows or []
-        self.reason = reason
-        self.reason_error = ""
+def _validated_in_clean(value) -> None:
+    """Nothing to check here: ChangeRowForm.clean() asks the schema."""
+
+
+class ChangeReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for this change",
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": False}),
+        error_messages={
+            "required": "Give a reason for this change: it is kept with the operation.",
+            "max_length": f"Keep the reason under {REASON_MAX_LENGTH} characters.",
+        },
+    )
+
+    def __init__(self, data=None, **kwargs):
+        super().__init__(data, auto_id="%s", label_suffix="", **kwargs)
+
+    def unvalidated(self) -> ChangeReasonForm:
+        return ChangeReasonForm(initial=_as_initial(self))
+
+
+class FieldPickerForm(forms.Form):
+    """ "Add field to change": the bulk-editable fields not chosen yet, by group."""
+
+    # The picker is sent with the rest of the form: no field of it is required.
+    use_required_attribute = False
+
+    add_field = forms.ChoiceField(
+        label="Field to change",
+        widget=forms.Select(attrs={"id": "add-field"}),
+        error_messages={
+            "required": "Choose a field to add from the list.",
+            "invalid_choice": "Choose a field to add from the list.",
+        },
+    )
+
+    def __init__(self, data=None, *, exclude=frozenset()):
+        super().__init__(data, label_suffix="")
+        self.fields["add_field"].choices = [("", "Choose a field…"), *field_choices(exclude)]
+
+
+def field_choices(exclude=frozenset()) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(group label, [(field name, label)]) of the bulk-editable fields not in `exclude`."""
+    groups = []
+    for group in Group:
+        fields = [
+            (f.name, f.label)
+            for f in BULK_EDITABLE_FIELDS
+            if f.group == group and f.name not in exclude
+        ]
+        if fields:
+            groups.append((GROUP_LABELS[group], fields))
+    return groups
+
+
+class BulkChangeForm:
+    """The rows, the reason and the picker of one "choose changes" page.
+
+    `BulkChangeForm(request.POST)` judges what was posted ("Review changes");
+    `.unvalidated()` shows it back as posted, for adding or removing a row."""
+
+    def __init__(self, data=None):
+        self.rows = [
+            ChangeRowForm(data, lead_field=lead_field(name)) for name in _chosen_names(data)
+        ]
+        self.reason_form = ChangeReasonForm(data)
         self.form_error = ""
-        self.changes: list[Change] = []
 
-    @classmethod
-    def from_data(cls, data) -> ChangeForm:
-        """The form as submitted; unknown or repeated field names are dropped."""
-        rows, seen = [], set()
-        for name in data.getlist("fields"):
-            if name in seen or name not in BULK_EDITABLE_NAMES:
-                continue
-            seen.add(name)
-            rows.append(cls.row_from_data(name, data))
-        return cls(rows, reason=data.get("reason", "").strip())
-
-    @staticmethod
-    def row_from_data(name: str, data) -> ChangeRow:
-        mode = data.get(f"mode-{name}", REPLACE)
-        return ChangeRow(
-            field=lead_field(name),
-            mode=mode if mode in (REPLACE, ADD, REMOVE) else REPLACE,
-            clear=data.get(f"clear-{name}") == "1",
-            value=list(data.getlist(f"value-{name}")),
-        )
+    def unvalidated(self) -> BulkChangeForm:
+        shown = BulkChangeForm()
+        shown.rows = [row.unvalidated() for row in self.rows]
+        shown.reason_form = self.reason_form.unvalidated()
+        return shown
 
     @property
     def chosen(self) -> set[str]:
         return {row.name for row in self.rows}
 
-    def add_field(self, name: str) -> ChangeRow | None:
-        """Adds a row for `name`; None (and a form error) if it cannot be added."""
-        if name not in BULK_EDITABLE_NAMES:
-            self.form_error = "Choose a field to add from the list."
-            return None
+    def add_field(self, name: str) -> ChangeRowForm | None:
+        """Adds an empty row for `name`; None if it is there already, or (with a
+        form error) if it is not a field to pick."""
         if name in self.chosen:
             return None
-        row = ChangeRow(field=lead_field(name))
+        picker = FieldPickerForm({"add_field": name}, exclude=self.chosen)
+        if not picker.is_valid():
+            self.form_error = " ".join(picker.errors["add_field"])
+            return None
+        row = ChangeRowForm(lead_field=lead_field(name))
         self.rows.append(row)
         return row
 
     def remove_field(self, name: str) -> None:
         self.rows = [row for row in self.rows if row.name != name]
 
+    def picker(self) -> FieldPickerForm:
+        return FieldPickerForm(exclude=self.chosen)
+
     def is_valid(self) -> bool:
-        self.changes = []
-        for row in self.rows:
-            try:
-                self.changes.append(row.change())
-            except ChangeInvalid as exc:
-                row.error = str(exc)
-        if not self.reason:
-            self.reason_error = "Give a reason for this change: it is kept with the operation."
-        elif len(self.reason) > REASON_MAX_LENGTH:
-            self.reason_error = f"Keep the reason under {REASON_MAX_LENGTH} characters."
+        judged = [row.is_valid() for row in self.rows]  # every row, for its messages
+        rows_valid = all(judged)
+        reason_valid = self.reason_form.is_valid()
         if not self.rows:
             self.form_error = "Add at least one field to change."
-        valid = not (self.form_error or self.reason_error)
-        return valid and all(not row.error for row in self.rows)
+        return rows_valid and reason_valid and bool(self.rows)
 
-    def field_choices(self) -> list[tuple[str, list[LeadField]]]:
-        """The fields still available in "Add field to change", by group."""
-        return field_choices(exclude=self.chosen)
+    @property
+    def changes(self) -> list[Change]:
+        return [row.change for row in self.rows]
+
+    @property
+    def reason(self) -> str:
+        return self.reason_form.cleaned_data["reason"]
 
 
-def field_choices(exclude=frozenset()) -> list[tuple[str, list[LeadField]]]:
-    groups = []
-    for group in Group:
-        fields = [f for f in BULK_EDITABLE_FIELDS if f.group == group and f.name not in exclude]
-        if fields:
-            groups.append((GROUP_LABELS[group], fields))
-    return groups
+def _chosen_names(data) -> list[str]:
+    """The chosen fields in order; unknown or repeated names are dropped."""
+    names: list[str] = []
+    for name in data.getlist("fields") if data is not None else []:
+        if name in BULK_EDITABLE_NAMES and name not in names:
+            names.append(name)
+    return names
+
+
+def _as_initial(form: forms.Form) -> dict:
+    """What a bound form holds, as initial values for an unbound one (fields not
+    posted keep their own initial)."""
+    return {name: form[name].data for name in form.fields if form[name].data is not None}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 READERS = 3
 _DONE = object()
@@ -35,53 +36,67 @@ def matched_lead_pages(
             client.iter_leads(where=where or None, page_size=page_size, select=select), page_size
         )
         return
-    pages: queue.Queue = queue.Queue(maxsize=2 * len(ranges))
-    stop = threading.Event()
+    # Threads, not asyncio: the client is synchronous httpx, and a reader spends
+    # its time waiting on the network (the GIL is free meanwhile). The queue is
+    # bounded, so readers wait for the review to keep up: memory stays flat.
+    pages = _PageQueue(maxsize=2 * len(ranges))
+    with ThreadPoolExecutor(max_workers=len(ranges), thread_name_prefix="bulk-pin-reader") as pool:
+        for low, high in ranges:
+            pool.submit(
+                _read_range, client, _within(where, _bounds(low, high)), select, page_size, pages
+            )
+        try:
+            yield from pages.until_done(readers=len(ranges))
+        finally:
+            pages.stop.set()  # readers still going give up at their next page
 
-    def put(item) -> None:
-        while not stop.is_set():
+
+class _PageQueue:
+    """Pages from the readers to the review; a reader's exception travels in it
+    too and is raised in the review, and `stop` tells readers to give up."""
+
+    def __init__(self, maxsize: int):
+        self.queue: queue.Queue = queue.Queue(maxsize=maxsize)
+        self.stop = threading.Event()
+
+    def put(self, item) -> None:
+        # A timeout, so a reader blocked on a full queue notices `stop`.
+        while not self.stop.is_set():
             try:
-                pages.put(item, timeout=0.1)
+                self.queue.put(item, timeout=0.1)
                 return
             except queue.Full:
                 continue
 
-    def read(low: int, high: int | None) -> None:
-        try:
-            bounds = [{"id": {"greater_than_equal": low}}]
-            if high is not None:
-                bounds.append({"id": {"less_than": high}})
-            part = _within(where, bounds)
-            docs = client.iter_leads(where=part, page_size=page_size, select=select)
-            for page in _pages(docs, page_size):
-                if stop.is_set():
-                    return
-                put(page)
-        except BaseException as exc:  # handed to the reading thread, raised there
-            put(exc)
-        finally:
-            put(_DONE)
-
-    readers = [
-        threading.Thread(target=read, args=bounds, daemon=True, name="bulk-pin-reader")
-        for bounds in ranges
-    ]
-    for reader in readers:
-        reader.start()
-    try:
-        running = len(readers)
-        while running:
-            item = pages.get()
+    def until_done(self, *, readers: int) -> Iterator[list[dict]]:
+        while readers:
+            item = self.queue.get()
             if item is _DONE:
-                running -= 1
+                readers -= 1
             elif isinstance(item, BaseException):
                 raise item
             else:
                 yield item
+
+
+def _read_range(client, where: dict, select: list[str], page_size: int, pages: _PageQueue) -> None:
+    try:
+        docs = client.iter_leads(where=where, page_size=page_size, select=select)
+        for page in _pages(docs, page_size):
+            if pages.stop.is_set():
+                return
+            pages.put(page)
+    except BaseException as exc:  # handed to the review, raised there
+        pages.put(exc)
     finally:
-        stop.set()
-        for reader in readers:
-            reader.join()
+        pages.put(_DONE)
+
+
+def _bounds(low: int, high: int | None) -> list[dict]:
+    bounds = [{"id": {"greater_than_equal": low}}]
+    if high is not None:
+        bounds.append({"id": {"less_than": high}})
+    return bounds
 
 
 def _id_ranges(client, where, count, page_size, first_id) -> list[tuple[int, int | None]]:

@@ -1,4 +1,4 @@
-"""Reads for the bulk pages and the audit: review lines, progress, outcomes."""
+"""Reads for the bulk pages (and the audit list): review lines, progress, outcomes."""
 
 from __future__ import annotations
 
@@ -212,9 +212,3 @@ def problem_rows_for_csv(operation: BulkOperation):
     )
     for lead_id, outcome, message in leads.iterator(chunk_size=1000):
         yield lead_id, Outcome(outcome).label, message
-
-
-def audit_operations():
-    return BulkOperation.objects.exclude(state=State.PINNING).select_related(
-        "created_by", "applied_by"
-    )

@@ -1,8 +1,8 @@
-"""The django.tasks entry point of a bulk operation; the work is in operations.py."""
+"""The django.tasks entry point of a bulk operation; the work is in running.py."""
 
 from django.tasks import task
 
-from leadsadmin.bulk.operations import bulk_operation_run
+from leadsadmin.bulk.running import bulk_operation_run
 
 
 @task

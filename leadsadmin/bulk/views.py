@@ -1,18 +1,19 @@
-import csv
+"""The bulk pages: choose changes, review, apply, and the operation's page with
+its progress, results, Cancel, Retry failed and the errors CSV."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leadsadmin import api
 from leadsadmin.api.errors import LeadsApiError
 from leadsadmin.bulk import selectors
-from leadsadmin.bulk.forms import ChangeForm
+from leadsadmin.bulk.forms import BulkChangeForm
 from leadsadmin.bulk.models import BulkOperation, PinnedLead
 from leadsadmin.bulk.operations import (
     OperationRefused,
@@ -22,6 +23,7 @@ from leadsadmin.bulk.operations import (
     bulk_operation_retry,
     where_for_filter_query,
 )
+from leadsadmin.core.csv import csv_lines, csv_response
 from leadsadmin.core.roles import BULK_EDIT_LEADS, VIEW_AUDIT
 
 State = BulkOperation.State
@@ -35,36 +37,43 @@ PROBLEMS_SHOWN = 200
 def bulk_new(request):
     """Choose changes. The filter is this URL's query string, kept on every POST."""
     filter_query = request.META.get("QUERY_STRING", "")
-    form = ChangeForm.from_data(request.POST) if request.method == "POST" else ChangeForm()
-    action = request.POST.get("action", "review")
-    if request.method == "POST" and "remove_field" in request.POST:
+    if request.method == "GET":
+        form = BulkChangeForm()
+    elif "remove_field" in request.POST:
+        form = BulkChangeForm(request.POST).unvalidated()
         form.remove_field(request.POST["remove_field"])
-    elif request.method == "POST" and action == "add_field":
+    elif request.POST.get("action") == "add_field":
+        form = BulkChangeForm(request.POST).unvalidated()
         form.add_field(request.POST.get("add_field", ""))
-    elif request.method == "POST" and form.is_valid():
-        try:
-            operation = bulk_operation_prepare(
-                user=request.user,
-                filter_query=filter_query,
-                changes=form.changes,
-                reason=form.reason,
-            )
-        except (OperationRefused, LeadsApiError) as exc:
-            form.form_error = str(exc)
-        else:
-            return redirect("bulk:review", operation_id=operation.pk)
+    else:
+        form = BulkChangeForm(request.POST)
+        if form.is_valid():
+            try:
+                operation = bulk_operation_prepare(
+                    user=request.user,
+                    filter_query=filter_query,
+                    changes=form.changes,
+                    reason=form.reason,
+                )
+            except (OperationRefused, LeadsApiError) as exc:
+                form.form_error = str(exc)
+            else:
+                return redirect("bulk:review", operation_id=operation.pk)
+    return render(request, "bulk/new.html", _new_context(request, form, filter_query))
+
+
+def _new_context(request, form, filter_query: str) -> dict:
     context = {
         "form": form,
-        "choices": form.field_choices(),
+        "picker": form.picker(),
         "filter_query": filter_query,
+        "max_size": _max_size(),
         **_match_count(filter_query),
     }
     context["over_limit"] = (
-        context.get("match_count", 0) > settings.BULK_MAX_OPERATION_SIZE
-        and not request.user.is_superuser
+        context.get("match_count", 0) > _max_size() and not request.user.is_superuser
     )
-    context["max_size"] = settings.BULK_MAX_OPERATION_SIZE
-    return render(request, "bulk/new.html", context)
+    return context
 
 
 def _match_count(filter_query: str) -> dict:
@@ -80,11 +89,11 @@ def _match_count(filter_query: str) -> dict:
 def bulk_field_row(request):
     """htmx: the row for the field picked in "Add field to change", appended to the
     list; the picker is swapped out of band without that field."""
-    form = ChangeForm.from_data(request.POST)
+    form = BulkChangeForm(request.POST).unvalidated()
     row = form.add_field(request.POST.get("add_field", ""))
     if row is None:
         return HttpResponse(status=204)
-    context = {"row": row, "choices": form.field_choices(), "oob": True}
+    context = {"row": row, "picker": form.picker(), "oob": True}
     return render(request, "bulk/new.html#field_row_added", context)
 
 
@@ -207,29 +216,5 @@ def bulk_errors_csv(request, operation_id):
     if not (request.user.has_perm(BULK_EDIT_LEADS) or request.user.has_perm(VIEW_AUDIT)):
         raise PermissionDenied("Only team leads and auditors can open bulk operations.")
     operation = get_object_or_404(BulkOperation, pk=operation_id)
-    response = StreamingHttpResponse(
-        _csv_lines(("Lead ID", "Outcome", "Message"), selectors.problem_rows_for_csv(operation)),
-        content_type="text/csv; charset=utf-8",
-    )
-    filename = f"bulk-operation-{operation.pk}-errors.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_lines(header, rows):
-    writer = csv.writer(_Echo())
-    yield writer.writerow(header)
-    for row in rows:
-        yield writer.writerow([_spreadsheet_safe(cell) for cell in row])
-
-
-def _spreadsheet_safe(cell):
-    # API messages are outside text: never let a spreadsheet read one as a formula.
-    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + cell
-    return cell
+    lines = csv_lines(("Lead ID", "Outcome", "Message"), selectors.problem_rows_for_csv(operation))
+    return csv_response(lines, f"bulk-operation-{operation.pk}-errors.csv")
