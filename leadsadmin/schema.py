@@ -393,7 +393,3 @@ def lead_field(name: str) -> LeadField:
 def fields_by_group() -> list[tuple[Group, list[LeadField]]]:
     """Fields grouped in the order of Group, each group in schema order."""
     return [(group, [f for f in FIELDS if f.group == group]) for group in Group]
-
-
-def fields_of_type(*types: FieldType) -> tuple[LeadField, ...]:
-    return tuple(f for f in FIELDS if f.type in types)

@@ -4,18 +4,22 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.http import QueryDict
 
-from leadsadmin.leads.builder import builder_rows, condition_controls, condition_refit
+from leadsadmin.leads.builder import (
+    builder_rows,
+    condition_controls,
+    condition_refit,
+    operator_label,
+)
+from leadsadmin.leads.builder_actions import filter_apply_action
 from leadsadmin.leads.filters import (
     Condition,
     FilterInvalid,
     fields_searched,
-    filter_apply_action,
     filter_from_querydict,
-    filter_from_where,
-    operator_label,
     querystring_from_filter,
     where_from_filter,
 )
+from leadsadmin.leads.pasted_where import filter_from_where
 from leadsadmin.schema import FIELDS, OPERATORS_BY_TYPE, FieldType, lead_field
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -437,10 +441,10 @@ def test_operator_names_say_what_the_api_does():
     ("field", "op", "kind"),
     [
         ("reason", "equals", "select"),
-        ("reason", "in", "multiselect"),
+        ("reason", "in", "checkboxes"),
         ("exterior", "equals", "select"),
-        ("exterior", "all", "multiselect"),
-        ("exterior", "not_in", "multiselect"),
+        ("exterior", "all", "checkboxes"),
+        ("exterior", "not_in", "checkboxes"),
         ("manual", "equals", "yesno"),
         ("email", "exists", "yesno"),
         ("year", "greater_than", "number"),

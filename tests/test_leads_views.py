@@ -657,3 +657,11 @@ def test_export_that_cannot_start_explains_why(client_as, recording_api):
     response = client_as("salesops").get("/leads/export.csv")
     assert response.status_code == 502
     assert "The export could not start" in response.content.decode()
+
+
+def test_export_guards_formulas_in_every_column_and_keeps_a_leading_tab(client_as, recording_api):
+    doc = {"id": 1, "firstName": "\t=HYPERLINK(1)", "lastName": None, "email": "@x", "year": -3}
+    recording_api.respond = lambda request: httpx.Response(200, json=empty_page([doc]))
+    response = client_as("salesops").get("/leads/export.csv?cols=name,email,year")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[1] == ["'\t=HYPERLINK(1)", "'@x", "-3"]

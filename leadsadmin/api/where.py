@@ -89,11 +89,6 @@ def compile_where(where: dict | None, *, root: str = "where") -> CompiledWhere:
     return CompiledWhere(params=tuple(params), tree=tree, summary=where_summary(tree))
 
 
-def encode_where(where: dict | None) -> str:
-    """The query string of ``where`` alone (``where%5Breason%5D%5Bequals%5D=Test``)."""
-    return encode_query(compile_where(where).params)
-
-
 def encode_query(pairs) -> str:
     """Percent-encode ``(key, value)`` pairs: everything but ``A-Z a-z 0-9 - . _ ~``."""
     return "&".join(f"{quote(key, safe='')}={quote(value, safe='')}" for key, value in pairs)

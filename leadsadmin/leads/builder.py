@@ -8,59 +8,59 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString, mark_safe
+from leadsadmin.leads.filters import Condition, FilterTree, Group, condition_validate
+from leadsadmin.leads.widgets import widget_kind
+from leadsadmin.schema import GROUP_LABELS, LIST_OPERATORS, FieldType, LeadField, fields_by_group
 
-from leadsadmin.leads.filters import (
-    LIST_OPERATORS,
-    Condition,
-    FilterTree,
-    Group,
-    condition_validate,
-    operator_label,
-)
-from leadsadmin.schema import GROUP_LABELS, FieldType, fields_by_group
-
-# (group label, [(field name, field label)]) for the field picker's <optgroup>s.
+# (group label, [(field name, field label)]): the field picker's <optgroup>s and
+# the type-to-search suggestions.
 FIELD_CHOICES = [
     (GROUP_LABELS[group], [(f.name, f.label) for f in fields])
     for group, fields in fields_by_group()
 ]
 
 
-# The field picker is the same 85 options on every row; built once here rather
-# than by a template loop per row (that loop was most of a page's render time).
-_FIELD_OPTION = {
-    name: (
-        format_html('<option value="{}">{}</option>', name, label),
-        format_html('<option value="{}" selected>{}</option>', name, label),
-    )
-    for _, fields in FIELD_CHOICES
-    for name, label in fields
+# Operator names that say what the API really does (payload-observed.md 9, 10).
+_SCALAR_LABELS = {
+    "equals": "is",
+    "not_equals": "is not (includes empty)",
+    "in": "is any of",
+    "not_in": "is none of (excludes empty)",
+    "exists": "is set",
+}
+_TEXT_LABELS = {
+    "like": "contains all words",
+    "contains": "contains text",
+    "not_like": "is not (ignoring case)",
+}
+_NUMBER_LABELS = {
+    "greater_than": "is more than",
+    "greater_than_equal": "is at least",
+    "less_than": "is less than",
+    "less_than_equal": "is at most",
+}
+_DATE_LABELS = {
+    "greater_than": "is after",
+    "greater_than_equal": "is on or after",
+    "less_than": "is before",
+    "less_than_equal": "is on or before",
+}
+_LIST_LABELS = {
+    "equals": "has",
+    "not_equals": "has an item other than, or is empty",
+    "in": "has any of",
+    "not_in": "has an item outside",
+    "all": "has all of",
+    "exists": "is set",
 }
 
 
-def field_options_html(chosen: str) -> SafeString:
-    """The field picker's <optgroup>s with `chosen` selected."""
-    parts = []
-    for group_label, fields in FIELD_CHOICES:
-        parts.append(format_html('<optgroup label="{}">', group_label))
-        parts.extend(_FIELD_OPTION[name][name == chosen] for name, _ in fields)
-        parts.append("</optgroup>")
-    return mark_safe("".join(parts))  # every part is escaped above
-
-
-def field_datalist_html() -> SafeString:
-    """The suggestions of the rows' type-to-search boxes: every field's label
-    (what is typed), with its group beside it. One list for the whole builder."""
-    return format_html_join(
-        "",
-        '<option value="{}">{}</option>',
-        ((label, group_label) for group_label, fields in FIELD_CHOICES for _, label in fields),
-    )
-
-
-FIELD_DATALIST = field_datalist_html()
+def operator_label(lead_field: LeadField, op: str) -> str:
+    if lead_field.is_list:
+        return _LIST_LABELS[op]
+    if lead_field.type is FieldType.DATETIME:
+        return _DATE_LABELS.get(op) or _SCALAR_LABELS[op]
+    return {**_SCALAR_LABELS, **_TEXT_LABELS, **_NUMBER_LABELS}[op]
 
 
 @dataclass
@@ -76,7 +76,7 @@ class ConditionControls:
     path: str
     unknown_field: str  # a field name not in the schema, shown back as chosen
     operators: list[Option]
-    value_kind: str  # "none", "select", "multiselect", "yesno", "number", "datetime", "text"
+    value_kind: str  # "none", or a kind of widgets.widget_kind
     value_options: list[Option]
     value_text: str
     value_hint: str
@@ -88,8 +88,8 @@ class ConditionControls:
         return ", ".join(chosen) if chosen else "nothing chosen yet"
 
     @property
-    def field_options(self) -> SafeString:
-        return field_options_html(self.condition.field)
+    def field_choices(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        return FIELD_CHOICES
 
 
 @dataclass
@@ -144,42 +144,54 @@ def condition_controls(condition: Condition, path: str) -> ConditionControls:
     if lead_field is None:
         return controls
     op = condition.op or lead_field.operators[0]
-    controls.operators = [
+    controls.operators = _operator_options(lead_field, op)
+    _fill_value_control(controls, lead_field, op)
+    return controls
+
+
+def _operator_options(lead_field: LeadField, op: str) -> list[Option]:
+    options = [
         Option(name, operator_label(lead_field, name), name == op) for name in lead_field.operators
     ]
     if op not in lead_field.operators:
-        controls.operators.append(Option(op, f"{op} (not allowed here)", True))
-    if op == "exists" or lead_field.type is FieldType.BOOLEAN:
-        controls.value_kind = "yesno"
-        chosen = condition.values[0] if condition.values else "true"
+        options.append(Option(op, f"{op} (not allowed here)", True))
+    return options
+
+
+def _fill_value_control(controls: ConditionControls, lead_field: LeadField, op: str) -> None:
+    """The field's control from ``widget_kind`` (the one shared with the bulk form),
+    asked for several values under a list operator; "is set" always asks yes or no."""
+    values = controls.condition.values
+    several = op in LIST_OPERATORS
+    controls.value_kind = "yesno" if op == "exists" else widget_kind(lead_field, several=several)
+    if controls.value_kind == "yesno":
+        chosen = values[0] if values else "true"
         controls.value_options = [
             Option("true", "yes", chosen == "true"),
             Option("false", "no", chosen == "false"),
         ]
-    elif lead_field.options:
-        controls.value_kind = "multiselect" if op in LIST_OPERATORS else "select"
-        controls.value_options = [
-            Option(option, option, option in condition.values) for option in lead_field.options
-        ]
-        controls.value_options += [
-            Option(value, f"{value} (not an option)", True)
-            for value in condition.values
-            if value not in lead_field.options
-        ]
+    elif controls.value_kind in ("select", "checkboxes"):
+        controls.value_options = _value_options(lead_field, values)
         if controls.value_kind == "select":
-            controls.value_options.insert(0, Option("", "— choose —", not condition.values))
-    elif op in LIST_OPERATORS:
-        controls.value_kind = "text"
-        controls.value_text = ", ".join(condition.values)
+            controls.value_options.insert(0, Option("", "— choose —", not values))
+    elif several:
+        controls.value_text = ", ".join(values)
         controls.value_hint = "Several values: separate them with commas."
     else:
-        controls.value_kind = {FieldType.NUMBER: "number", FieldType.DATETIME: "datetime"}.get(
-            lead_field.type, "text"
-        )
-        controls.value_text = condition.values[0] if condition.values else ""
-        if condition.error and controls.value_kind == "number":
+        controls.value_text = values[0] if values else ""
+        if controls.condition.error and controls.value_kind == "number":
             controls.value_kind = "text"  # a number input would blank out what was typed
-    return controls
+
+
+def _value_options(lead_field: LeadField, values: list[str]) -> list[Option]:
+    """The field's options, then chosen values that are none (shown back as such)."""
+    options = [Option(option, option, option in values) for option in lead_field.options]
+    options += [
+        Option(value, f"{value} (not an option)", True)
+        for value in values
+        if value not in lead_field.options
+    ]
+    return options
 
 
 def condition_refit(condition: Condition) -> Condition:

@@ -7,12 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from html import escape  # the stdlib one: Django's wraps it in a lazy-aware decorator
 
-from django.utils import timezone
-from django.utils.html import format_html_join
-from django.utils.safestring import SafeString
-
+from leadsadmin.core.values import display_datetime, local_datetime
 from leadsadmin.schema import FIELDS, GROUP_LABELS, FieldType, LeadField, fields_by_group
 
 NAME = "name"
@@ -65,30 +61,6 @@ _COLUMN_ORDER = {
 }
 
 
-def column_chooser_html(chosen: tuple[str, ...]) -> SafeString:
-    """The column chooser's checkboxes by schema group (86 of them: built here,
-    not by a template loop). They belong to the filter form (``form=``)."""
-    checkbox = (
-        '<label class="checkbox"><input type="checkbox" name="cols" value="{}" '
-        'form="filter-form"{}> {}</label>'
-    )
-    return format_html_join(
-        "",
-        '<fieldset class="column-group"><legend>{}</legend>{}</fieldset>',
-        (
-            (
-                label,
-                format_html_join(
-                    "",
-                    checkbox,
-                    ((c.key, " checked" if c.key in chosen else "", c.label) for c in columns),
-                ),
-            )
-            for label, columns in column_choices()
-        ),
-    )
-
-
 def columns_from_param(values: list[str]) -> tuple[str, ...]:
     """Known column keys from ``cols`` (repeated, or comma-separated), in column order."""
     keys = {part.strip() for value in values for part in value.split(",")}
@@ -109,25 +81,22 @@ class Cell:
     def is_empty(self) -> bool:
         return self.text == EMPTY and not self.tags
 
-    @property
-    def html(self) -> str:
-        """Escaped HTML of the value. Plain escape() and f-strings, not format_html:
-        a 100-row page has 800 cells and format_html was most of its render time."""
-        if self.tags:
-            return "".join(f'<span class="tag">{escape(tag)}</span>' for tag in self.tags)
-        if self.is_empty:
-            return f'<span class="muted" aria-label="empty">{EMPTY}</span>'
-        return f"<span>{escape(self.text)}</span>"
+
+def lead_name(lead: dict, *, trim: str | None = None) -> str:
+    """First and last name as far as they are known ("" when neither is), each
+    part without the `trim` characters around it (whitespace by default)."""
+    parts = (str(lead.get(f) or "").strip(trim) for f in COLUMNS[NAME].fields)
+    return " ".join(part for part in parts if part)
 
 
-def cell_of(column: Column, doc: dict, tz: dt.tzinfo | None = None) -> Cell:
+def cell_of(column: Column, doc: dict) -> Cell:
     if column.key == NAME:
-        name = " ".join(str(doc.get(f) or "").strip() for f in column.fields).strip()
-        return Cell(name or EMPTY)
-    return value_cell(column.lead_field, doc.get(column.key), tz)
+        return Cell(lead_name(doc) or EMPTY)
+    return value_cell(column.lead_field, doc.get(column.key))
 
 
-def value_cell(lead_field: LeadField, value, tz: dt.tzinfo | None = None) -> Cell:
+def value_cell(lead_field: LeadField, value) -> Cell:
+    """The value as shown; date-times in the active (the user's) time zone."""
     if value is None or value == "" or value == []:
         return Cell()
     if isinstance(value, list):
@@ -135,15 +104,19 @@ def value_cell(lead_field: LeadField, value, tz: dt.tzinfo | None = None) -> Cel
     if lead_field.type is FieldType.BOOLEAN:
         return Cell("yes" if value else "no")
     if lead_field.type is FieldType.DATETIME:
-        return Cell(_local(value, tz).strftime("%Y-%m-%d %H:%M"))
+        return Cell(display_datetime(value))
     return Cell(_plain(value))
 
 
-def csv_value(column: Column, doc: dict, tz: dt.tzinfo | None = None) -> str:
-    """A value for the CSV file: lists joined with "; ", date-times ISO in the user's zone."""
+def csv_value(column: Column, doc: dict, tz: dt.tzinfo | None = None) -> str | int | float:
+    """A value for the CSV file: lists joined with "; ", date-times ISO in the user's
+    zone, numbers as numbers (so the writer does not guard a negative one as a formula).
+
+    Text is written as the API has it (the CSV writer makes it formula-safe):
+    only spaces are trimmed from the name's parts, so a tab that leads a value
+    stays, behind the writer's guard."""
     if column.key == NAME:
-        cell = cell_of(column, doc, tz)
-        return "" if cell.is_empty else cell.text
+        return lead_name(doc, trim=" ")
     value = doc.get(column.key)
     if value is None:
         return ""
@@ -152,7 +125,10 @@ def csv_value(column: Column, doc: dict, tz: dt.tzinfo | None = None) -> str:
     if column.lead_field.type is FieldType.BOOLEAN:
         return "yes" if value else "no"
     if column.lead_field.type is FieldType.DATETIME:
-        return _local(value, tz).isoformat()
+        local = local_datetime(value, tz)
+        return str(value) if local is None else local.isoformat()
+    if isinstance(value, int | float):
+        return value
     return _plain(value)
 
 
@@ -160,23 +136,3 @@ def _plain(value) -> str:
     if isinstance(value, dict):  # a populated relation (depth > 0)
         return str(value.get("id", ""))
     return str(value)
-
-
-def _local(value, tz):
-    try:
-        moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return _Unparsed(str(value))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(tz or timezone.get_current_timezone())
-
-
-class _Unparsed(str):
-    """A date-time the API sent in a shape we cannot read: shown as it came."""
-
-    def strftime(self, _fmt):
-        return str(self)
-
-    def isoformat(self):
-        return str(self)

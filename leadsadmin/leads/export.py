@@ -1,20 +1,20 @@
 """CSV export: every matching lead, streamed page by page through ``iter_leads``.
 
 Only one page of leads (the client's page size) is in memory at a time; each CSV
-line is handed to the response as soon as it is written.
+line is handed to the response as soon as it is written. ``csv_lines`` makes every
+cell formula-safe, whatever the column.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import itertools
 from collections.abc import Iterator
 
 from django.utils import timezone
 
 from leadsadmin.api.errors import LeadsApiError
+from leadsadmin.core.csv import csv_lines
 from leadsadmin.leads.columns import COLUMNS, columns_select, csv_value
 from leadsadmin.leads.filters import FilterTree, where_from_filter
 
@@ -37,22 +37,14 @@ def leads_csv_start(
         select=columns_select(columns),
     )
     first = list(itertools.islice(leads, 1))
-    return _lines([COLUMNS[key] for key in columns], itertools.chain(first, leads), tz)
+    shown = [COLUMNS[key] for key in columns]
+    rows = _rows(shown, itertools.chain(first, leads), tz)
+    return csv_lines([column.label for column in shown], rows)
 
 
-def _lines(columns, leads, tz) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def line(values):
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(values)
-        return buffer.getvalue()
-
-    yield line([column.label for column in columns])
+def _rows(columns, leads, tz) -> Iterator[list[str]]:
     try:
         for lead in leads:
-            yield line([csv_value(column, lead, tz) for column in columns])
+            yield [csv_value(column, lead, tz) for column in columns]
     except LeadsApiError as exc:
-        yield line([f"The export stopped early: {exc}"])
+        yield [f"The export stopped early: {exc}"]

@@ -1,4 +1,16 @@
-"""The leads filter: query string ⇄ filter tree ⇄ Payload ``where``. Pure, no HTTP.
+"""The leads filter: query string → filter tree → Payload ``where``. Pure, no HTTP.
+
+The public API (``__all__``), the only names other apps (bulk edits) import::
+
+    tree = filter_from_querydict(request.GET)   # FilterTree, every condition validated
+    tree.is_valid, tree.errors                  # problems shown at each condition
+    where = where_from_filter(tree)             # Payload's where; FilterInvalid if not valid
+    querystring_from_filter(tree)               # the one canonical query string
+
+The other names here (the tree's parts, one row's parsing, validation) serve the
+leads app's own builder, which lives beside this module: ``builder`` (its
+controls), ``builder_actions`` (its buttons) and ``pasted_where`` (a pasted where
+back into a tree).
 
 The tree
     A filter is an OR of groups. A group holds conditions and nested groups; the
@@ -39,8 +51,7 @@ The where
     (``{}`` for an empty filter: every lead). It raises ``FilterInvalid`` when any
     condition has an error, so an invalid filter can never widen into "all leads".
     ``all`` on enum lists is written portably as an AND of ``equals`` (the SQL
-    adapter answers ``all`` with a 500); ``filter_from_where`` reads that shape, and
-    ``{"field": {"all": [...]}}``, back as one "has all of" condition.
+    adapter answers ``all`` with a 500).
 """
 
 from __future__ import annotations
@@ -50,53 +61,19 @@ import re
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
+from leadsadmin.core.values import iso_utc, parse_datetime, parse_number
 from leadsadmin.schema import FIELDS_BY_NAME, LIST_OPERATORS, FieldType, LeadField
 
+__all__ = [
+    "FilterInvalid",
+    "FilterTree",
+    "filter_from_querydict",
+    "querystring_from_filter",
+    "where_from_filter",
+]
+
 MAX_DEPTH = 3
-
-# Operator names that say what the API really does (payload-observed.md 9, 10).
-_SCALAR_LABELS = {
-    "equals": "is",
-    "not_equals": "is not (includes empty)",
-    "in": "is any of",
-    "not_in": "is none of (excludes empty)",
-    "exists": "is set",
-}
-_TEXT_LABELS = {
-    "like": "contains all words",
-    "contains": "contains text",
-    "not_like": "is not (ignoring case)",
-}
-_NUMBER_LABELS = {
-    "greater_than": "is more than",
-    "greater_than_equal": "is at least",
-    "less_than": "is less than",
-    "less_than_equal": "is at most",
-}
-_DATE_LABELS = {
-    "greater_than": "is after",
-    "greater_than_equal": "is on or after",
-    "less_than": "is before",
-    "less_than_equal": "is on or before",
-}
-_LIST_LABELS = {
-    "equals": "has",
-    "not_equals": "has an item other than, or is empty",
-    "in": "has any of",
-    "not_in": "has an item outside",
-    "all": "has all of",
-    "exists": "is set",
-}
-
-
-def operator_label(lead_field: LeadField, op: str) -> str:
-    if lead_field.is_list:
-        return _LIST_LABELS[op]
-    if lead_field.type is FieldType.DATETIME:
-        return _DATE_LABELS.get(op) or _SCALAR_LABELS[op]
-    return {**_SCALAR_LABELS, **_TEXT_LABELS, **_NUMBER_LABELS}[op]
 
 
 class FilterInvalid(ValueError):
@@ -180,7 +157,8 @@ def number_rows(tree: FilterTree) -> FilterTree:
 
 
 _ROW_KEY = re.compile(r"^[cf](\d+)$")
-_PATH = re.compile(rf"^\d+(\.\d+){{0,{MAX_DEPTH - 1}}}$")
+# A group path: "1", "1.0", "1.0.2" (see the module docstring).
+GROUP_PATH = re.compile(rf"^\d+(\.\d+){{0,{MAX_DEPTH - 1}}}$")
 
 
 def condition_from_querydict(query, row: int) -> Condition:
@@ -238,7 +216,7 @@ def filter_from_querydict(query, tz: dt.tzinfo | None = None) -> FilterTree:
     rows = sorted({int(m.group(1)) for key in query if (m := _ROW_KEY.match(key))})
     for row in rows:
         path = query.get(f"c{row}", "0").strip()
-        if not _PATH.match(path):
+        if not GROUP_PATH.match(path):
             tree.errors.append(
                 f"Condition {row + 1} has a group path “{path}” that is not understood; "
                 f"groups nest at most {MAX_DEPTH} levels deep."
@@ -354,7 +332,7 @@ def _scalar(lead_field, value, tz):
     if lead_field.type is FieldType.NUMBER:
         return _number(value)
     if lead_field.type is FieldType.DATETIME:
-        return _utc_iso(value, tz)
+        return iso_utc(parse_datetime(value, tz))
     if lead_field.type in (FieldType.RELATION, FieldType.RELATION_LIST) and value.isdigit():
         return int(value)
     return value
@@ -362,42 +340,9 @@ def _scalar(lead_field, value, tz):
 
 def _number(value):
     try:
-        number = float(value)
-    except ValueError:
+        return parse_number(value)
+    except ValueError:  # said the same way for text, NaN and infinities
         raise ValueError(f"“{value}” is not a number.") from None
-    if number != number or number in (float("inf"), float("-inf")):
-        raise ValueError(f"“{value}” is not a number.")
-    return int(number) if number.is_integer() and "e" not in value.lower() else number
-
-
-def _utc_iso(value, tz):
-    try:
-        moment = dt.datetime.fromisoformat(value.replace(" ", "T", 1))
-    except ValueError:
-        raise ValueError(
-            f"“{value}” is not a date and time; use the picker or YYYY-MM-DD HH:MM."
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz or _current_tz())
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
-        f"{moment.microsecond // 1000:03d}Z"
-    )
-
-
-def _current_tz():
-    from django.utils import timezone
-
-    return timezone.get_current_timezone()
-
-
-def local_input_value(iso: str, tz: dt.tzinfo | None = None) -> str:
-    """An ISO date-time as the user's ``datetime-local`` value (to show it back)."""
-    moment = dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
-    local = moment.astimezone(tz or _current_tz())
-    fmt = "%Y-%m-%dT%H:%M:%S" if local.second else "%Y-%m-%dT%H:%M"
-    return local.strftime(fmt)
 
 
 # ---------------------------------------------------------------- tree → where
@@ -431,231 +376,3 @@ def _condition_where(condition: Condition, tz) -> dict | None:
         equals = [{condition.field: {"equals": v}} for v in value]
         return equals[0] if len(equals) == 1 else {"and": equals}
     return {condition.field: {condition.op: value}}
-
-
-# ---------------------------------------------------------------- where → tree
-
-
-class _Unreadable(ValueError):
-    pass
-
-
-def filter_from_where(where, tz: dt.tzinfo | None = None) -> FilterTree:
-    """A tree from a pasted Payload where, validated like the query string.
-
-    Structures the builder cannot show (not an object, and/or not holding a list,
-    nesting deeper than three groups, an operator value that is not a value) give
-    one message in ``tree.errors``; field and operator problems stay at their
-    condition.
-    """
-    tree = FilterTree()
-    try:
-        if not isinstance(where, dict):
-            raise _Unreadable('The where must be a JSON object, such as {"or": [...]}.')
-        keys = [k.lower() for k in where]
-        if keys == ["or"]:
-            for item in _list_of(where, "or"):
-                tree.groups.append(_and_group(item, depth=1, tz=tz))
-        elif where:
-            tree.groups.append(_and_group(where, depth=1, tz=tz))
-    except _Unreadable as exc:
-        return FilterTree(errors=[str(exc)])
-    for condition in tree.conditions():
-        condition_validate(condition, tz)
-    return number_rows(tree)
-
-
-def _list_of(obj, key):
-    value = next(v for k, v in obj.items() if k.lower() == key)
-    if not isinstance(value, list) or not all(isinstance(i, dict) for i in value):
-        raise _Unreadable(f"“{key}” must hold a list of where objects.")
-    return value
-
-
-def _check_depth(depth):
-    if depth > MAX_DEPTH:
-        raise _Unreadable(f"The where nests groups deeper than {MAX_DEPTH} levels.")
-
-
-def _and_group(obj: dict, depth: int, tz) -> Group:
-    _check_depth(depth)
-    group = Group(depth=depth)
-    group.items = _and_items(obj, depth, tz)
-    return group
-
-
-def _and_items(obj: dict, depth: int, tz) -> list:
-    """Items of an AND at `depth`; nested ANDs flatten into it."""
-    if not isinstance(obj, dict):
-        raise _Unreadable("Each item of and/or must be a where object.")
-    items = []
-    for key, value in obj.items():
-        if key.lower() == "and":
-            for sub in _list_of(obj, "and"):
-                items.extend(_all_condition(sub, tz) or _and_items(sub, depth, tz))
-        elif key.lower() == "or":
-            items.extend(_or_items_as_and_member(_list_of(obj, "or"), depth, tz))
-        else:
-            items.extend(_field_conditions(key, value, tz))
-    return items
-
-
-def _or_items_as_and_member(subs, depth, tz):
-    group = _or_group(subs, depth + 1, tz)
-    if len(group.items) == 1:
-        item = group.items[0]
-        return item.items if isinstance(item, Group) else [item]
-    return [group]
-
-
-def _or_group(subs: list, depth: int, tz) -> Group:
-    _check_depth(depth)
-    group = Group(depth=depth)
-    for sub in subs:
-        found = _all_condition(sub, tz)
-        if found:
-            group.items.extend(found)
-            continue
-        keys = [k.lower() for k in sub]
-        if keys == ["or"]:  # an OR inside an OR is the same OR
-            group.items.extend(_or_group(_list_of(sub, "or"), depth, tz).items)
-            continue
-        items = _and_items(sub, depth + 1, tz)
-        if len(items) == 1 and isinstance(items[0], Group):  # an OR: same combinator
-            group.items.extend(items[0].items)
-        elif len(items) == 1:
-            group.items.append(items[0])
-        elif items:
-            _check_depth(depth + 1)
-            group.items.append(Group(depth=depth + 1, items=items))
-    return group
-
-
-def _all_condition(obj, tz) -> list[Condition]:
-    """``{"and": [{f: {equals: a}}, {f: {equals: b}}]}`` on one enum list → [has all of]."""
-    if not isinstance(obj, dict) or [k.lower() for k in obj] != ["and"]:
-        return []
-    subs = next(iter(obj.values()))
-    if not isinstance(subs, list) or len(subs) < 2:
-        return []
-    names = set()
-    values = []
-    for sub in subs:
-        if not (isinstance(sub, dict) and len(sub) == 1):
-            return []
-        ((name, ops),) = sub.items()
-        if not (isinstance(ops, dict) and list(ops) == ["equals"]):
-            return []
-        names.add(name)
-        values.append(ops["equals"])
-    lead_field = FIELDS_BY_NAME.get(next(iter(names)))
-    if len(names) != 1 or lead_field is None or lead_field.type is not FieldType.ENUM_LIST:
-        return []
-    raws = [_raw(v, lead_field, tz) for v in values]
-    return [Condition(field=lead_field.name, op="all", values=raws)]
-
-
-def _field_conditions(name: str, ops, tz) -> list[Condition]:
-    if not isinstance(ops, dict) or not ops:
-        raise _Unreadable(
-            f'“{name}” must map operators to values, such as {{"{name}": {{"equals": …}}}}.'
-        )
-    lead_field = FIELDS_BY_NAME.get(name)
-    conditions = []
-    for op, value in ops.items():
-        if isinstance(value, dict):
-            raise _Unreadable(f"The value of {name} {op} must be a value or a list, not an object.")
-        if isinstance(value, list):
-            raws = [_raw(v, lead_field, tz) for v in value]
-        elif op in LIST_OPERATORS and isinstance(value, str):
-            raws = [part for part in value.split(",") if part]  # Payload's comma form
-        else:
-            raws = [_raw(value, lead_field, tz)]
-        conditions.append(Condition(field=name, op=op, values=raws))
-    return conditions
-
-
-def _raw(value, lead_field, tz) -> str:
-    """A where value as the builder's form would have typed it."""
-    if isinstance(value, dict | list):
-        raise _Unreadable("A list may only hold plain values.")
-    if value is None:
-        raise _Unreadable("null cannot be searched for; use “is set: no” (exists false).")
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if lead_field is not None and lead_field.type is FieldType.DATETIME:
-        try:
-            return local_input_value(str(value), tz)
-        except ValueError:
-            return str(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-# ---------------------------------------------------------------- builder actions
-
-
-def filter_apply_action(tree: FilterTree, action: str) -> FilterTree:
-    """Applies one builder button (``do=<verb>:<target>``) to the tree.
-
-    ``add-condition:<path>`` appends an empty condition to the group at path;
-    ``add-group:`` appends a top-level group holding one empty condition;
-    ``add-group:<path>`` nests a group (opposite combinator) in the group at path;
-    ``remove:<row>`` removes condition `row`, and the groups it leaves empty;
-    ``clear`` empties the filter. Unknown actions change nothing.
-    """
-    verb, _, target = action.partition(":")
-    if verb == "clear":
-        return FilterTree()
-    if verb == "remove" and target.isdigit():
-        _remove_row(tree, int(target))
-        if rest := number_rows(tree).conditions():
-            rest[min(int(target), len(rest) - 1)].focused = True
-    elif verb == "add-group" and not target:
-        tree.groups.append(Group(depth=1, items=[Condition(focused=True)]))
-    elif verb in ("add-group", "add-condition"):
-        group = _group_by_path(tree, target)
-        if group is not None and verb == "add-condition":
-            group.items.append(Condition(focused=True))
-        elif group is not None and group.can_nest:
-            group.items.append(Group(depth=group.depth + 1, items=[Condition(focused=True)]))
-    return number_rows(tree)
-
-
-def filter_action_changes_where(action: str) -> bool:
-    """Whether a builder button can change what the filter matches. Adding rows
-    adds blank conditions, which send nothing; removing and clearing do change it,
-    so the preview must follow."""
-    return action == "clear" or action.startswith("remove:")
-
-
-def _group_by_path(tree, path: str) -> Group | None:
-    if not _PATH.match(path):
-        return None
-    numbers = [int(n) for n in path.split(".")]
-    if numbers[0] >= len(tree.groups):
-        return None
-    group = tree.groups[numbers[0]]
-    for number in numbers[1:]:
-        nested = [item for item in group.items if isinstance(item, Group)]
-        if number >= len(nested):
-            return None
-        group = nested[number]
-    return group
-
-
-def _remove_row(tree, row: int):
-    def prune(group: Group) -> bool:
-        kept = []
-        for item in group.items:
-            if isinstance(item, Group):
-                if prune(item):
-                    kept.append(item)
-            elif item.index != row:
-                kept.append(item)
-        group.items = kept
-        return bool(kept)
-
-    number_rows(tree)
-    tree.groups = [group for group in tree.groups if prune(group)]

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 from django.urls import reverse
 from django.utils import timezone
 
 from leadsadmin import api
-from leadsadmin.leads.builder import FIELD_DATALIST, builder_rows
-from leadsadmin.leads.columns import column_chooser_html
+from leadsadmin.leads.builder import FIELD_CHOICES, builder_rows
+from leadsadmin.leads.columns import column_choices
 from leadsadmin.leads.filters import FilterTree, querystring_from_filter, where_from_filter
 from leadsadmin.leads.forms import SavedFilterForm
 from leadsadmin.leads.preview import (
@@ -21,12 +20,14 @@ from leadsadmin.leads.preview import (
 )
 from leadsadmin.leads.saved import saved_filters_visible_to
 
-BULK_NEW_URL = "/bulk/new"  # owned by the bulk edits part (INTERFACES.md)
+
+def leads_link(query: str) -> str:
+    """The leads page with `query`: a filter's, or a filter's and the table's."""
+    return reverse("leads:index") + (f"?{query}" if query else "")
 
 
 def leads_url(tree: FilterTree, state: TableState) -> str:
-    query = page_querystring(querystring_from_filter(tree), state)
-    return reverse("leads:index") + (f"?{query}" if query else "")
+    return leads_link(page_querystring(querystring_from_filter(tree), state))
 
 
 def builder_context(tree: FilterTree, state: TableState) -> dict:
@@ -35,7 +36,7 @@ def builder_context(tree: FilterTree, state: TableState) -> dict:
     return {
         "tree": tree,
         "rows": builder_rows(tree),
-        "field_datalist": FIELD_DATALIST,
+        "field_choices": FIELD_CHOICES,
         "filter_qs": filter_qs,
         "state": state,
         "where": where,
@@ -44,9 +45,7 @@ def builder_context(tree: FilterTree, state: TableState) -> dict:
     }
 
 
-def leads_page_context(
-    *, tree: FilterTree, state: TableState, user, can_bulk_edit: bool, tz: dt.tzinfo | None = None
-) -> dict:
+def leads_page_context(*, tree: FilterTree, state: TableState, user, can_bulk_edit: bool) -> dict:
     """The whole page. The preview runs only for a valid filter: invalid input
     never reaches the API."""
     context = builder_context(tree, state)
@@ -54,14 +53,14 @@ def leads_page_context(
     context["preview"] = None
     if context["where"] is not None:
         context["preview"] = lead_preview(
-            client=api.get_client(), where=context["where"], state=state, filter_qs=filter_qs, tz=tz
+            client=api.get_client(), where=context["where"], state=state, filter_qs=filter_qs
         )
     context.update(
         page_qs=page_querystring(filter_qs, state),
         page_sizes=PAGE_SIZES,
-        column_chooser=lambda: column_chooser_html(state.columns),  # only the page uses it
+        column_choices=column_choices,  # called by the template: only the whole page uses it
         saved_filters=saved_filters_visible_to(user),
         time_zone=timezone.get_current_timezone_name(),
-        bulk_edit_url=f"{BULK_NEW_URL}?{filter_qs}" if can_bulk_edit else "",
+        can_bulk_edit=can_bulk_edit,
     )
     return context

@@ -7,14 +7,9 @@ shortest link reproduces the screen.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass, field, replace
-from html import escape
 from urllib.parse import urlencode
-
-from django.urls import reverse
-from django.utils.safestring import SafeString, mark_safe
 
 from leadsadmin.api.errors import LeadsApiError
 from leadsadmin.leads.columns import (
@@ -82,21 +77,10 @@ def page_querystring(filter_qs: str, state: TableState, **changes) -> str:
 
 @dataclass
 class Row:
+    """One lead of the table; its first cell links to the lead (``id``)."""
+
     id: int | None
     cells: list[Cell]
-
-    def html(self, detail_url: str = "") -> SafeString:
-        """The row's cells; the first links to `detail_url` (a side panel with htmx)."""
-        cells = [cell.html for cell in self.cells]
-        if detail_url and cells:
-            url = escape(detail_url)
-            # An empty first cell ("—", read out as "empty") still names the link.
-            name = f' aria-label="Lead {self.id}"' if self.cells[0].is_empty else ""
-            cells[0] = (
-                f'<a href="{url}" hx-get="{url}" hx-target="#lead-detail" hx-swap="innerHTML" '
-                f'hx-push-url="false"{name}>{cells[0]}</a>'
-            )
-        return mark_safe("".join(f"<td>{cell}</td>" for cell in cells))  # cells are escaped
 
 
 @dataclass
@@ -118,21 +102,6 @@ class Preview:
     error: str = ""
 
     @property
-    def where_json(self) -> str:
-        return json.dumps(self.where, indent=2, ensure_ascii=False)
-
-    @property
-    def rows_html(self) -> SafeString:
-        # One reverse() for the page, not one per row.
-        pattern = reverse("leads:detail", args=[987654321])
-        return mark_safe(
-            "".join(
-                f"<tr>{row.html(pattern.replace('987654321', str(row.id)) if row.id else '')}</tr>"
-                for row in self.rows
-            )
-        )
-
-    @property
     def where_compact(self) -> str:
         return json.dumps(self.where, ensure_ascii=False)
 
@@ -142,24 +111,22 @@ class Preview:
 
     @property
     def previous_query(self) -> str:
-        return page_querystring(self.filter_qs, self.state, page=self.state.page - 1)
+        """The previous page's query, "" on the first page. Never "" otherwise (the
+        pagination partial links only a query that is not empty): page 1 of an
+        empty filter and the default table is ``page=1``."""
+        if self.state.page <= 1:
+            return ""
+        return page_querystring(self.filter_qs, self.state, page=self.state.page - 1) or "page=1"
 
     @property
     def next_query(self) -> str:
+        """The next page's query, "" on the last page."""
+        if self.state.page >= self.total_pages:
+            return ""
         return page_querystring(self.filter_qs, self.state, page=self.state.page + 1)
 
-    @property
-    def has_previous(self) -> bool:
-        return self.state.page > 1
 
-    @property
-    def has_next(self) -> bool:
-        return self.state.page < self.total_pages
-
-
-def lead_preview(
-    *, client, where: dict, state: TableState, filter_qs: str, tz: dt.tzinfo | None = None
-) -> Preview:
+def lead_preview(*, client, where: dict, state: TableState, filter_qs: str) -> Preview:
     """One ``find`` for the page shown: only the shown columns, depth 0. An API
     failure becomes ``preview.error`` (a sentence), never an exception."""
     columns = [COLUMNS[key] for key in state.columns]
@@ -180,7 +147,7 @@ def lead_preview(
     preview.total = result.total_docs
     preview.total_pages = result.total_pages
     preview.rows = [
-        Row(doc.get("id"), [cell_of(column, doc, tz) for column in columns]) for doc in result.docs
+        Row(doc.get("id"), [cell_of(column, doc) for column in columns]) for doc in result.docs
     ]
     return preview
 

@@ -7,36 +7,31 @@ from django.http import (
     HttpResponse,
     HttpResponseBadRequest,
     QueryDict,
-    StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url, retarget
 
 from leadsadmin import api
 from leadsadmin.api.errors import LeadsApiError, NotFound
+from leadsadmin.core.csv import csv_response
 from leadsadmin.core.roles import BULK_EDIT_LEADS, EXPORT_LEADS, VIEW_LEADS
 from leadsadmin.leads.builder import condition_controls, condition_refit
-from leadsadmin.leads.detail import lead_detail_groups, lead_name
+from leadsadmin.leads.builder_actions import filter_action_changes_where, filter_apply_action
+from leadsadmin.leads.columns import lead_name
+from leadsadmin.leads.detail import lead_detail_groups
 from leadsadmin.leads.export import export_filename, leads_csv_start
-from leadsadmin.leads.filters import (
-    condition_from_querydict,
-    filter_action_changes_where,
-    filter_apply_action,
-    filter_from_querydict,
-    filter_from_where,
-)
+from leadsadmin.leads.filters import condition_from_querydict, filter_from_querydict
 from leadsadmin.leads.forms import SavedFilterForm
-from leadsadmin.leads.page import builder_context, leads_page_context, leads_url
+from leadsadmin.leads.page import builder_context, leads_link, leads_page_context, leads_url
+from leadsadmin.leads.pasted_where import filter_from_where
 from leadsadmin.leads.preview import (
     column_preference_of,
     column_preference_remember,
     table_state_from_querydict,
 )
 from leadsadmin.leads.saved import saved_filter_create, saved_filter_delete, saved_filter_query
-from leadsadmin.leads.timezones import in_users_time_zone
 
 
 def _table_state(request):
@@ -45,10 +40,6 @@ def _table_state(request):
     if "cols" in request.GET and state.columns != remembered:
         column_preference_remember(request.user, state.columns)
     return state
-
-
-def _leads_link(filter_query: str) -> str:
-    return reverse("leads:index") + (f"?{filter_query}" if filter_query else "")
 
 
 def _page(request, context, url, status=200):
@@ -63,7 +54,6 @@ def _page(request, context, url, status=200):
 
 @require_GET
 @permission_required(VIEW_LEADS, raise_exception=True)
-@in_users_time_zone
 def index(request):
     tree = filter_from_querydict(request.GET)
     state = _table_state(request)
@@ -84,7 +74,6 @@ def index(request):
 
 @require_GET
 @permission_required(VIEW_LEADS, raise_exception=True)
-@in_users_time_zone
 def load_where(request):
     """Loads a pasted where JSON into the builder; an unreadable one is shown back
     with its message and the filter that was there stays."""
@@ -114,7 +103,6 @@ def load_where(request):
 
 @require_GET
 @permission_required(VIEW_LEADS, raise_exception=True)
-@in_users_time_zone
 def condition_row(request, row):
     """One condition row again, after its field or operator changed."""
     condition = condition_refit(condition_from_querydict(request.GET, row))
@@ -125,7 +113,6 @@ def condition_row(request, row):
 
 @require_GET
 @permission_required(VIEW_LEADS, raise_exception=True)
-@in_users_time_zone
 def lead_detail(request, lead_id):
     try:
         lead = api.get_client().get(lead_id, depth=0)
@@ -151,7 +138,6 @@ def lead_detail_closed(request):
 
 @require_GET
 @permission_required(EXPORT_LEADS, raise_exception=True)
-@in_users_time_zone
 def export_csv(request):
     tree = filter_from_querydict(request.GET)
     if not tree.is_valid:
@@ -169,9 +155,7 @@ def export_csv(request):
         )
     except LeadsApiError as exc:
         return render(request, "leads/export_failed.html", {"error": str(exc)}, status=502)
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{export_filename()}"'
-    return response
+    return csv_response(lines, export_filename())
 
 
 @require_POST
@@ -188,8 +172,8 @@ def saved_filter_new(request):
             request, "The filter was not saved: give it a name (120 characters at most)."
         )
     if request.htmx:  # the message shows on the reloaded page
-        return HttpResponseClientRedirect(_leads_link(query))
-    return redirect(_leads_link(query))
+        return HttpResponseClientRedirect(leads_link(query))
+    return redirect(leads_link(query))
 
 
 @require_POST
@@ -198,4 +182,4 @@ def saved_filter_remove(request, saved_filter_id):
     if not saved_filter_delete(user=request.user, saved_filter_id=saved_filter_id):
         raise Http404("You have no saved filter with this id.")
     messages.success(request, "Deleted the saved filter.")
-    return redirect(_leads_link(request.POST.get("current", "")))
+    return redirect(leads_link(request.POST.get("current", "")))
