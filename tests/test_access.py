@@ -18,7 +18,7 @@ PAGES = {
 # kind → pages it may open (others: 403, or the admin login for /admin/)
 ALLOWED = {
     "salesops": {"leads", "export"},
-    "teamlead": {"leads", "export", "bulk"},
+    "teamlead": {"leads", "export", "bulk", "audit"},
     "auditor": {"audit"},
     "norole": set(),
     "admin": set(PAGES),
@@ -60,10 +60,43 @@ def test_each_role_opens_exactly_its_pages(client_as, kind):
 
 
 @pytest.mark.django_db
-def test_root_redirects_to_leads(client_as):
-    response = client_as("salesops").get("/")
+@pytest.mark.parametrize(
+    ("kind", "landing"),
+    [
+        ("salesops", "/leads/"),
+        ("teamlead", "/leads/"),
+        ("auditor", "/audit/"),
+        ("admin", "/leads/"),
+    ],
+)
+def test_each_role_lands_where_its_work_is_after_sign_in(client, make_user, kind, landing):
+    make_user(kind)
+    response = client.post("/login/", {"username": kind, "password": "pw"})
     assert response.status_code == 302
-    assert response["Location"] == "/leads/"
+    assert client.get(response["Location"])["Location"] == landing
+    assert client.get(landing).status_code == 200
+
+
+NAV = {"Leads": "/leads/", "Audit": "/audit/", "My operations": "/audit/?mine=1"}
+NAV_SHOWN = {
+    "salesops": {"Leads"},
+    "teamlead": {"Leads", "Audit", "My operations"},
+    "auditor": {"Audit"},
+    "admin": {"Leads", "Audit", "My operations"},
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", sorted(NAV_SHOWN))
+def test_the_navigation_shows_only_the_pages_a_role_can_open(client_as, kind):
+    client = client_as(kind)
+    page = client.get("/leads/" if "Leads" in NAV_SHOWN[kind] else "/audit/").content.decode()
+    nav = page.split('<nav aria-label="Main">')[1].split("</nav>")[0]
+    for label, path in NAV.items():
+        link = f'href="{path}"'.replace("&", "&amp;")
+        assert (link in nav and f">{label}<" in nav) is (label in NAV_SHOWN[kind]), label
+        if label in NAV_SHOWN[kind]:
+            assert client.get(path).status_code == 200
 
 
 @pytest.mark.django_db
@@ -77,6 +110,7 @@ def test_roles_migration_created_groups_with_permissions():
         "export_leads",
         "bulk_edit_leads",
         "revert_changes",
+        "view_audit",
     }
     assert codenames(roles.AUDITORS) == {"view_audit"}
 

@@ -45,7 +45,8 @@ from leadsadmin.api.errors import (
     ValidationFailed,
     WhereInvalid,
 )
-from leadsadmin.api.where import CompiledWhere, compile_where, encode_query, iso_utc
+from leadsadmin.api.where import CompiledWhere, compile_where, encode_query
+from leadsadmin.core.values import iso_utc
 from leadsadmin.schema import FIELDS_BY_NAME
 
 logger = logging.getLogger("leadsadmin.api")

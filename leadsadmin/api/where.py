@@ -31,11 +31,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from urllib.parse import quote
 
 from leadsadmin.api.errors import WhereInvalid
+from leadsadmin.core.values import iso_utc
 from leadsadmin.schema import FIELDS_BY_NAME, LIST_OPERATORS, FieldType
 
 MAX_DEPTH = 10  # qs-esm depth: bracket segments after `where`
@@ -240,13 +241,6 @@ def _value_text(value) -> str:
             raise ValueError("the text contains characters that cannot be sent") from None
         return value
     raise TypeError(f"cannot send a {type(value).__name__} value")
-
-
-def iso_utc(moment: datetime) -> str:
-    """``2024-01-01T00:01:00.000Z``: UTC with milliseconds, as Payload stores dates
-    (so a comparison against a stored ``updatedAt`` compares like with like)."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 # --- reducing: drop what cannot match, never send an empty `in` ------------------

@@ -1,23 +1,24 @@
 """The three roles, as Django groups, and the permissions each one holds.
 
-The `0002_roles` migration creates them from ROLE_PERMISSIONS; views check the
-permission names below, never the group names.
+The roles migrations create them from ROLE_PERMISSIONS (`0003_roles_again`
+brings an existing database up to date); views check the permission names
+below, never the group names.
 """
 
 VIEW_LEADS = "core.view_leads"
 EXPORT_LEADS = "core.export_leads"
 BULK_EDIT_LEADS = "core.bulk_edit_leads"
+REVERT_CHANGES = "core.revert_changes"
 VIEW_AUDIT = "core.view_audit"
 
 SALES_OPS = "Sales ops"
 TEAM_LEADS = "Team leads"
 AUDITORS = "Auditors"
 
-# Team leads also hold revert_changes (the groups were migrated with it), but no
-# page checks it: there is no revert.
+# Team leads read the audit too: their own past operations, and what they revert.
 ROLE_PERMISSIONS = {
     SALES_OPS: ("view_leads", "export_leads"),
-    TEAM_LEADS: ("view_leads", "export_leads", "bulk_edit_leads", "revert_changes"),
+    TEAM_LEADS: ("view_leads", "export_leads", "bulk_edit_leads", "revert_changes", "view_audit"),
     AUDITORS: ("view_audit",),
 }
 

@@ -24,7 +24,7 @@ def parse_number(text: str) -> int | float:
     except ValueError:
         raise ValueError(f"“{text}” is not a number.") from None
     if not math.isfinite(number):
-        raise ValueError(f"“{text}” is not a finite number.")
+        raise ValueError(f"“{text}” is not a number.")
     if number.is_integer() and text.lstrip("+-").isdigit():
         return int(text)
     return number

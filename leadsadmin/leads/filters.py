@@ -330,19 +330,12 @@ def _options_value(lead_field, op, values):
 
 def _scalar(lead_field, value, tz):
     if lead_field.type is FieldType.NUMBER:
-        return _number(value)
+        return parse_number(value)
     if lead_field.type is FieldType.DATETIME:
         return iso_utc(parse_datetime(value, tz))
     if lead_field.type in (FieldType.RELATION, FieldType.RELATION_LIST) and value.isdigit():
         return int(value)
     return value
-
-
-def _number(value):
-    try:
-        return parse_number(value)
-    except ValueError:  # said the same way for text, NaN and infinities
-        raise ValueError(f"“{value}” is not a number.") from None
 
 
 # ---------------------------------------------------------------- tree → where

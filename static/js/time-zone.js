@@ -1,5 +1,5 @@
-// Tells the server the browser's time zone (the "tz" cookie), so the leads pages
-// show and read date-times in it. Without it the site's TIME_ZONE is used.
+// Tells the server the browser's time zone (the "tz" cookie), so every page
+// shows and reads date-times in it. Without it the site's TIME_ZONE is used.
 (function () {
   var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   if (!zone) return;
