@@ -35,6 +35,9 @@ ADD = "add"
 REMOVE = "remove"
 CLEAR = "clear"
 MODES = (REPLACE, ADD, REMOVE, CLEAR)
+# A revert's change: each lead goes back to its own value before operation N
+# (the value is N). Never asked for in a form, so not among MODES.
+RESTORE = "restore"
 # The words the form shows for the enum-list modes.
 MODE_LABELS = {REPLACE: "Replace with", ADD: "Add items", REMOVE: "Remove items"}
 
@@ -232,6 +235,8 @@ def change_describe(change: Change) -> str:
     """The new value in words, for the review and the audit: "Lost", "add Red, Blue"."""
     if change.mode == CLEAR:
         return "(cleared)"
+    if change.mode == RESTORE:
+        return f"back to the values before operation {change.value}"
     if change.mode == ADD:
         return "add " + value_describe(change.value)
     if change.mode == REMOVE:

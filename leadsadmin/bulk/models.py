@@ -18,7 +18,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from leadsadmin.bulk.changes import Change
+from leadsadmin.bulk.changes import Change, change_describe
 from leadsadmin.core.records import RecordFrozen
 
 ENDED_STATES = ("finished", "stopped", "cancelled", "failed", "discarded")
@@ -74,6 +74,9 @@ class BulkOperation(models.Model):
     filter_query = models.TextField(blank=True, help_text="The leads page's query string.")
     where = models.JSONField(default=dict, blank=True)
     changes = models.JSONField(help_text="A list of Change.as_json().")
+    # Written once from `changes`, so the audit can filter with plain lookups.
+    fields_changed = models.TextField(blank=True, editable=False, help_text="|name|name|")
+    values_set = models.TextField(blank=True, editable=False, help_text="New values, in words.")
     bodies = models.JSONField(
         default=list, help_text="The distinct PATCH bodies; PinnedLead.body_index points here."
     )
@@ -147,6 +150,9 @@ class BulkOperation(models.Model):
         stored = BulkOperation.objects.filter(pk=self.pk, state__in=ENDED_STATES)
         if self.pk is not None and stored.exists():
             raise RecordFrozen(f"Bulk operation {self.pk} has ended: it is kept as it was.")
+        if self._state.adding:
+            self.fields_changed = "|" + "".join(f"{c['field']}|" for c in self.changes)
+            self.values_set = "\n".join(change_describe(c) for c in self.change_list)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

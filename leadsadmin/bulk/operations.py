@@ -97,7 +97,7 @@ def bulk_operation_prepare(
         filter_query=filter_query,
         where=where,
         changes=[change.as_json() for change in changes],
-        pinned_since=_pinning_moment(),
+        pinned_since=pinning_moment(),
         reviewed_from=(origin or {}).get("ip"),
         reviewed_user_agent=(origin or {}).get("user_agent", ""),
     )
@@ -111,7 +111,7 @@ def bulk_operation_prepare(
     return operation
 
 
-def _pinning_moment():
+def pinning_moment():
     """Now, as the last millisecond before it: the API keeps updatedAt to the
     millisecond, so a lead written later in this very millisecond must still
     compare as newer than the review (and count as a conflict)."""
@@ -139,14 +139,14 @@ def _pin(operation, changes, client, where, limit, first) -> None:
     )
     with closing(pages):
         for page in pages:
-            _insert_pins(operation, [tally.pin(lead) for lead in page])
+            pins_insert(operation, [tally.pin(lead) for lead in page])
             _refuse_if_too_large(tally.total, limit)
     if tally.total == 0:
         raise OperationRefused("No leads match this filter any more: there is nothing to change.")
     operation.total = tally.total
     operation.bodies = [json.loads(key) for key in tally.bodies]
     operation.value_counts = {
-        name: _counts_for_review(counter) for name, counter in tally.counters.items()
+        name: counts_for_review(counter) for name, counter in tally.counters.items()
     }
     operation.sample = tally.pinned_sample()
     operation.needs_confirmation = not where or operation.total > settings.BULK_CONFIRM_THRESHOLD
@@ -175,7 +175,7 @@ class _PinTally:
         self.total = 0
 
     def pin(self, lead: dict) -> tuple:
-        """The lead's pin as _insert_pins takes it: (id, updatedAt, values, body)."""
+        """The lead's pin as pins_insert takes it: (id, updatedAt, values, body)."""
         before = {name: lead.get(name) for name in self.fields}
         index = 0
         if self.per_lead:
@@ -199,7 +199,7 @@ class _PinTally:
         ]
 
 
-def _insert_pins(operation, rows) -> None:
+def pins_insert(operation, rows) -> None:
     """One executemany per page of pins, not bulk_create: bulk_create compiles
     every row's SQL in Python, and bench/bench_bulk.py measured a 10,000-lead
     review at 0.60-0.72 s with it against 0.32-0.38 s with this (an insert of
@@ -245,7 +245,7 @@ def _count_value(counter: Counter, is_list: bool, value) -> None:
             counter["(other values)"] += 1
 
 
-def _counts_for_review(counter: Counter) -> list[list]:
+def counts_for_review(counter: Counter) -> list[list]:
     other = counter.pop("(other values)", 0)
     counts = [[value, count] for value, count in counter.most_common()]
     if other:
@@ -345,8 +345,8 @@ def bulk_operation_retry(
     ones if asked) as a new operation, "Retry of #N", queued at once; the ended
     operation stays as it was. Each lead keeps the values and updatedAt pinned
     at the first review, so a lead changed since is still a conflict. None when
-    there is nothing to retry."""
-    if operation.state not in BulkOperation.RETRYABLE_STATES:
+    there is nothing to retry, or it was retried already (once per operation)."""
+    if operation.state not in BulkOperation.RETRYABLE_STATES or operation.retries.exists():
         return None
     outcomes = [Outcome.PENDING, *([Outcome.ERROR] if include_errors else [])]
     pins = PinnedLead.objects.filter(operation=operation, outcome__in=outcomes).order_by(
@@ -367,7 +367,7 @@ def bulk_operation_retry(
             **{name: getattr(operation, name) for name in RETRY_COPIES},
         )
         rows = pins.values_list("lead_id", "updated_at", "before", "body_index")
-        _insert_pins(retry, rows.iterator(chunk_size=2000))
+        pins_insert(retry, rows.iterator(chunk_size=2000))
         total = retry.pinned.count()
         BulkOperation.objects.filter(pk=retry.pk).update(
             total=total,

@@ -40,6 +40,22 @@ def review_lines(operation: BulkOperation) -> list[ReviewLine]:
     return lines
 
 
+def revert_lines(operation: BulkOperation) -> list[ReviewLine]:
+    """A revert's review: per field, the values its leads go back to, with counts."""
+    return [
+        ReviewLine(
+            label=lead_field(change.field).label,
+            name=change.field,
+            current="",
+            new=", ".join(
+                f"{value} {count:,}"
+                for value, count in operation.value_counts.get(change.field, [])
+            ),
+        )
+        for change in operation.change_list
+    ]
+
+
 def changes_summary(operation: BulkOperation) -> str:
     """ "Process status → Lost; Exterior color → add Red" """
     return "; ".join(
@@ -149,7 +165,7 @@ def can_retry(operation: BulkOperation) -> bool:
     errored (retried on request), or an operation whose worker died."""
     if operation.is_stalled:
         return True
-    if operation.state not in BulkOperation.RETRYABLE_STATES:
+    if operation.state not in BulkOperation.RETRYABLE_STATES or operation.retries.exists():
         return False
     return operation.has_work_left or operation.error_count > 0
 
@@ -173,32 +189,63 @@ def api_messages(operation: BulkOperation) -> list[tuple[str, int]]:
 @dataclass(frozen=True)
 class LeadOutcomeRow:
     id: int
-    values: list[tuple[str, str]]  # (before, after) per changed field
+    values: list[tuple[str, str]]  # (before, after) per changed field; after of a
+    # conflict is the value found
     message: str
+    outcome: str = ""
+
+    @property
+    def message_in_words(self) -> str:
+        return message_in_words(self.message)
 
 
-def outcome_rows(operation: BulkOperation, outcome: str, limit: int, offset: int = 0):
+def outcome_rows(operation: BulkOperation, outcome: str | None, limit: int, offset: int = 0):
+    """A page of the operation's leads (of one outcome, or all) with each changed
+    field's value before and after."""
+    leads = PinnedLead.objects.filter(operation=operation).order_by("lead_id")
+    if outcome is not None:
+        leads = leads.filter(outcome=outcome)
+    return lead_outcome_rows(operation, leads[offset : offset + limit])
+
+
+def lead_outcome_rows(operation: BulkOperation, leads) -> list[LeadOutcomeRow]:
     changes: list[Change] = operation.change_list
-    leads = PinnedLead.objects.filter(operation=operation, outcome=outcome).order_by("lead_id")[
-        offset : offset + limit
-    ]
-    rows = []
-    for lead in leads:
-        after = lead.after or {}
-        rows.append(
-            LeadOutcomeRow(
-                id=lead.lead_id,
-                values=[
-                    (
-                        value_describe(lead.before.get(c.field)),
-                        value_describe(after.get(c.field)) if c.field in after else "",
-                    )
-                    for c in changes
-                ],
-                message=lead.message,
-            )
+    return [
+        LeadOutcomeRow(
+            id=lead.lead_id,
+            values=[
+                (
+                    value_describe(lead.before.get(c.field)),
+                    value_describe((lead.after or {}).get(c.field))
+                    if c.field in (lead.after or {})
+                    else "",
+                )
+                for c in changes
+            ],
+            message=lead.message,
+            outcome=Outcome(lead.outcome).label,
         )
-    return rows
+        for lead in leads
+    ]
+
+
+# The API's messages as Payload words them, and what they mean to a person.
+_MESSAGES_IN_WORDS = (
+    ("The following field is invalid", "The API refused a value:"),
+    ("The following fields are invalid", "The API refused some values:"),
+    ("Unable to update", "The API could not update some of these leads:"),
+    ("You are not allowed to perform this action", "The API key may not change leads."),
+    ("Not Found", "The lead no longer exists."),
+)
+
+
+def message_in_words(message: str) -> str:
+    """A plain sentence for an API message; the raw message is kept beside it."""
+    for start, words in _MESSAGES_IN_WORDS:
+        if message.startswith(start):
+            detail = message[len(start) :].lstrip(":. ").strip()
+            return f"{words} {detail}".strip() if words.endswith(":") else words
+    return message
 
 
 def problem_rows_for_csv(operation: BulkOperation):

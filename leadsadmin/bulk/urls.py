@@ -12,5 +12,6 @@ urlpatterns = [
     path("<int:operation_id>/apply", views.bulk_apply, name="apply"),
     path("<int:operation_id>/cancel", views.bulk_cancel, name="cancel"),
     path("<int:operation_id>/retry", views.bulk_retry, name="retry"),
+    path("<int:operation_id>/revert", views.bulk_revert, name="revert"),
     path("<int:operation_id>/errors.csv", views.bulk_errors_csv, name="errors_csv"),
 ]

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from leadsadmin import api
 from leadsadmin.api.errors import LeadsApiError
 from leadsadmin.bulk import selectors
-from leadsadmin.bulk.forms import BulkChangeForm
+from leadsadmin.bulk.forms import BulkChangeForm, ChangeReasonForm
 from leadsadmin.bulk.models import BulkOperation, PinnedLead
 from leadsadmin.bulk.operations import (
     OperationRefused,
@@ -24,9 +24,11 @@ from leadsadmin.bulk.operations import (
     bulk_operation_retry,
     where_for_filter_query,
 )
+from leadsadmin.bulk.reverting import bulk_revert_prepare, revert_of, revert_refusal
 from leadsadmin.core.csv import csv_lines, csv_response
 from leadsadmin.core.origin import request_origin
-from leadsadmin.core.roles import BULK_EDIT_LEADS, VIEW_AUDIT
+from leadsadmin.core.roles import BULK_EDIT_LEADS, REVERT_CHANGES, VIEW_AUDIT
+from leadsadmin.schema import lead_field
 
 State = BulkOperation.State
 Outcome = PinnedLead.Outcome
@@ -110,6 +112,8 @@ def bulk_review(request, operation_id):
 
 
 def _review_context(request, operation, confirmation_error=""):
+    if operation.reverts_id:
+        return _revert_review_context(operation, confirmation_error)
     return {
         "operation": operation,
         "total_text": f"{operation.total:,}",
@@ -120,6 +124,48 @@ def _review_context(request, operation, confirmation_error=""):
         "max_size": _max_size(),
         "confirmation_error": confirmation_error,
     }
+
+
+def _revert_review_context(operation, confirmation_error):
+    going_back = operation.total - operation.conflict_count
+    return {
+        "operation": operation,
+        "total_text": f"{going_back:,}",
+        "going_back": going_back,
+        "lines": selectors.revert_lines(operation),
+        "skipped_rows": selectors.outcome_rows(operation, Outcome.CONFLICT, PROBLEMS_SHOWN),
+        "field_labels": [lead_field(c.field).label for c in operation.change_list],
+        "problems_shown": PROBLEMS_SHOWN,
+        "confirmation_error": confirmation_error,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(REVERT_CHANGES, raise_exception=True)
+def bulk_revert(request, operation_id):
+    """Revert this operation: a reason, then a review like any bulk edit's."""
+    operation = get_object_or_404(BulkOperation, pk=operation_id)
+    draft = revert_of(operation)
+    if draft is not None and draft.state == State.REVIEWED and request.method == "GET":
+        return redirect("bulk:review", operation_id=draft.pk)
+    if why := revert_refusal(operation):
+        return render(request, "bulk/revert.html", {"operation": operation, "refusal": why})
+    form = ChangeReasonForm(request.POST if request.method == "POST" else None)
+    error = ""
+    if form.is_valid():
+        try:
+            revert = bulk_revert_prepare(
+                operation=operation,
+                user=request.user,
+                reason=form.cleaned_data["reason"],
+                origin=request_origin(request),
+            )
+        except (OperationRefused, LeadsApiError) as exc:
+            error = str(exc)
+        else:
+            return redirect("bulk:review", operation_id=revert.pk)
+    context = {"operation": operation, "form": form, "error": error}
+    return render(request, "bulk/revert.html", context)
 
 
 def _max_size():
@@ -217,6 +263,12 @@ def bulk_retry(request, operation_id):
         origin=request_origin(request),
     )
     if retry is None:
+        earlier = operation.retries.first()
+        if earlier is not None:
+            messages.info(
+                request, f"This operation was retried already, as operation {earlier.pk}."
+            )
+            return redirect(earlier)
         messages.warning(request, "There is nothing to retry.")
         return redirect(operation)
     messages.info(request, f"Retrying {retry.total:,} leads as operation {retry.pk}.")

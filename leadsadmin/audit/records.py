@@ -1,0 +1,182 @@
+"""The audit record in plain data: one row per operation, per lead, per history
+line; the pages, the CSV and the JSON exports all read these."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from leadsadmin import api
+from leadsadmin.api.errors import LeadsApiError
+from leadsadmin.bulk.changes import value_describe
+from leadsadmin.bulk.models import BulkOperation, PinnedLead
+from leadsadmin.bulk.selectors import changes_summary, message_in_words, operation_outcome
+from leadsadmin.core.values import iso_utc
+from leadsadmin.schema import FIELDS_BY_NAME, lead_field
+
+# (key in the JSON export and the page, column of the CSV export)
+OPERATION_COLUMNS = (
+    ("operation", "Operation"),
+    ("state", "State"),
+    ("outcome", "Outcome"),
+    ("reviewed_by", "Reviewed by"),
+    ("reviewed_at", "Reviewed at (UTC)"),
+    ("reviewed_from", "Reviewed from"),
+    ("applied_by", "Applied by"),
+    ("applied_at", "Applied at (UTC)"),
+    ("applied_from", "Applied from"),
+    ("started_at", "Started (UTC)"),
+    ("ended_at", "Ended (UTC)"),
+    ("duration_s", "Duration (s)"),
+    ("reason", "Reason"),
+    ("filter", "Filter"),
+    ("changes", "Changes"),
+    ("leads_pinned", "Leads pinned"),
+    ("updated", "Updated"),
+    ("errors", "Errors"),
+    ("conflicts", "Conflicts"),
+    ("reverts", "Reverts operation"),
+    ("retry_of", "Retry of operation"),
+)
+OPERATION_HEADER = [label for _, label in OPERATION_COLUMNS]
+
+
+def _utc(moment) -> str:
+    return iso_utc(moment) if moment else ""
+
+
+def _name(user) -> str:
+    return user.get_username() if user else ""
+
+
+def operation_row(operation: BulkOperation) -> dict:
+    """Everything the audit says of one operation, as plain values (UTC ISO times)."""
+    duration = operation.duration
+    values = (
+        operation.pk,
+        operation.get_state_display(),
+        operation_outcome(operation),
+        _name(operation.created_by),
+        _utc(operation.created_at),
+        operation.reviewed_from or "",
+        _name(operation.applied_by),
+        _utc(operation.applied_at),
+        operation.applied_from or "",
+        _utc(operation.started_at),
+        _utc(operation.finished_at),
+        round(duration.total_seconds(), 1) if duration else "",
+        operation.reason,
+        operation.filter_query,
+        changes_summary(operation),
+        operation.total,
+        operation.updated_count,
+        operation.error_count,
+        operation.conflict_count,
+        operation.reverts_id or "",
+        operation.retry_of_id or "",
+    )
+    return dict(zip((key for key, _ in OPERATION_COLUMNS), values, strict=True))
+
+
+def where_in_words(where: dict) -> list[str]:
+    """The where-filter, one line per condition group, readable: "Process status is
+    any of Lost, On Hold"."""
+    if not where:
+        return ["Every lead (no filter)"]
+    groups = where.get("or") or [where]
+    return [_group_in_words(group) for group in groups]
+
+
+def _group_in_words(group: dict) -> str:
+    parts = []
+    for condition in group.get("and") or [group]:
+        for name, ops in condition.items():
+            if name in ("and", "or"):
+                parts.append("(" + "; or ".join(where_in_words(condition)) + ")")
+                continue
+            label = FIELDS_BY_NAME[name].label if name in FIELDS_BY_NAME else name
+            for op, value in ops.items():
+                parts.append(f"{label} {op.replace('_', ' ')} {value_describe(value)}")
+    return " and ".join(parts)
+
+
+def lead_columns(operation: BulkOperation) -> tuple[str, ...]:
+    fields = [c.lead_field.label for c in operation.change_list]
+    return (
+        "Lead ID",
+        "Outcome",
+        *(f"{label} before" for label in fields),
+        *(f"{label} after" for label in fields),
+        "Message",
+        "Message from the API",
+    )
+
+
+def lead_rows(operation: BulkOperation) -> Iterator[dict]:
+    """Every pinned lead of the operation: outcome, before and after per field
+    (after a conflict: the value found), the message in words and as sent."""
+    columns = lead_columns(operation)
+    names = [c.field for c in operation.change_list]
+    pins = PinnedLead.objects.filter(operation=operation).order_by("lead_id")
+    for pin in pins.iterator(chunk_size=2000):
+        after = pin.after or {}
+        values = (
+            pin.lead_id,
+            PinnedLead.Outcome(pin.outcome).label,
+            *(value_describe(pin.before.get(name)) for name in names),
+            *(value_describe(after[name]) if name in after else "" for name in names),
+            message_in_words(pin.message),
+            pin.message,
+        )
+        yield dict(zip(columns, values, strict=True))
+
+
+@dataclass
+class HistoryRow:
+    operation: BulkOperation
+    outcome: str
+    message: str
+    values: list[tuple[str, str, str]]  # (field label, before, after)
+
+
+def history_rows(pins) -> list[HistoryRow]:
+    rows = []
+    for pin in pins:
+        after = pin.after or {}
+        rows.append(
+            HistoryRow(
+                operation=pin.operation,
+                outcome=PinnedLead.Outcome(pin.outcome).label,
+                message=message_in_words(pin.message),
+                values=[
+                    (
+                        lead_field(name).label,
+                        value_describe(value),
+                        value_describe(after[name]) if name in after else "",
+                    )
+                    for name, value in pin.before.items()
+                ],
+            )
+        )
+    return rows
+
+
+@dataclass
+class LeadsFound:
+    ids: list[int] = field(default_factory=list)
+    error: str = ""
+
+
+def lead_ids_for(text: str) -> LeadsFound:
+    """The lead id typed, or the ids of the leads with that email (through the API)."""
+    if text.isdigit():
+        return LeadsFound([int(text)])
+    if "@" not in text:
+        return LeadsFound(error="Type a lead id (a number) or an email address.")
+    try:
+        found = api.get_client().find(where={"email": {"equals": text}}, limit=20, select=["id"])
+    except LeadsApiError as exc:
+        return LeadsFound(error=f"The leads API could not look up that email: {exc}")
+    if not found.docs:
+        return LeadsFound(error=f"No lead has the email {text}.")
+    return LeadsFound([doc["id"] for doc in found.docs])
