@@ -2,6 +2,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import (
     Http404,
     HttpResponse,
@@ -16,7 +17,7 @@ from django_htmx.http import HttpResponseClientRedirect, push_url, retarget
 from leadsadmin import api
 from leadsadmin.api.errors import LeadsApiError, NotFound
 from leadsadmin.core.csv import csv_response
-from leadsadmin.core.roles import BULK_EDIT_LEADS, EXPORT_LEADS, VIEW_LEADS
+from leadsadmin.core.roles import BULK_EDIT_LEADS, EXPORT_LEADS, VIEW_AUDIT, VIEW_LEADS
 from leadsadmin.leads.builder import condition_controls, condition_refit
 from leadsadmin.leads.builder_actions import filter_action_changes_where, filter_apply_action
 from leadsadmin.leads.columns import lead_name
@@ -112,8 +113,10 @@ def condition_row(request, row):
 
 
 @require_GET
-@permission_required(VIEW_LEADS, raise_exception=True)
 def lead_detail(request, lead_id):
+    """All of one lead's fields; auditors may read it too (from a lead's history)."""
+    if not (request.user.has_perm(VIEW_LEADS) or request.user.has_perm(VIEW_AUDIT)):
+        raise PermissionDenied("Only sales ops, team leads and auditors can open a lead.")
     try:
         lead = api.get_client().get(lead_id, depth=0)
     except NotFound:
