@@ -273,7 +273,7 @@ def test_audit_lists_operations_with_who_when_why_and_outcome(make_operation, cl
     operation = make_operation()
     response = client_as("auditor").get("/audit/")
     text = _text(response)
-    assert f'href="/bulk/{operation.pk}/"' in response.content.decode()
+    assert f'href="/audit/operations/{operation.pk}/"' in response.content.decode()
     assert "Duplicate leads" in text
     assert operation.created_by.username in text
     assert "Finished: Updated 1 of 3 leads (1 errors, 1 conflicts)" in text
