@@ -59,7 +59,8 @@ ENV = {
 
 def bare_loop(base: str, authorization: str, ids: list[int], chunk: int, value: str) -> float:
     """The same PATCHes as a bulk run, with nothing around them."""
-    from leadsadmin.api.where import compile_where, encode_query, iso_utc
+    from leadsadmin.api.where import compile_where, encode_query
+    from leadsadmin.core.values import iso_utc
 
     since = iso_utc(datetime.now(UTC))
     select = [("depth", "0"), ("select[processStatuses]", "true"), ("select[updatedAt]", "true")]
@@ -111,7 +112,25 @@ def ours(user, size: int, value: str, env: dict, warm_id: int) -> dict:
     )
     review = time.perf_counter() - started
     bulk_operation_apply(operation=operation, user=user, confirmation=str(operation.total))
-    worker_started = time.perf_counter()
+    worker = worker_run(operation.pk, env)
+    operation = BulkOperation.objects.get(pk=operation.pk)
+    if operation.updated_count != size:
+        raise SystemExit(f"run ended {operation.state}: {operation.stop_reason}")
+    return {
+        "review": review,
+        "run": worker["run"],
+        "total": review + worker["run"],
+        "worker_wall": worker["wall"],
+        "worker_peak_mb": worker["peak_mb"],
+    }
+
+
+def worker_run(operation_id: int, env: dict) -> dict:
+    """Runs the queued tasks in a real `manage.py db_worker --batch` process:
+    the operation's own start → finish time, the worker's wall time and peak RSS."""
+    from leadsadmin.bulk.models import BulkOperation
+
+    started = time.perf_counter()
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay"],
         cwd=REPO,
@@ -120,19 +139,14 @@ def ours(user, size: int, value: str, env: dict, warm_id: int) -> dict:
         stderr=subprocess.PIPE,
     )
     _, status, usage = os.wait4(worker.pid, 0)
-    wall = time.perf_counter() - worker_started
+    wall = time.perf_counter() - started
     if status != 0:
         raise SystemExit(f"the worker failed:\n{worker.stderr.read().decode()}")
-    operation = BulkOperation.objects.get(pk=operation.pk)
-    if operation.updated_count != size:
-        raise SystemExit(f"run ended {operation.state}: {operation.stop_reason}")
-    run = (operation.finished_at - operation.started_at).total_seconds()
+    operation = BulkOperation.objects.get(pk=operation_id)
     return {
-        "review": review,
-        "run": run,
-        "total": review + run,
-        "worker_wall": wall,
-        "worker_peak_mb": usage.ru_maxrss / 1024,
+        "run": (operation.finished_at - operation.started_at).total_seconds(),
+        "wall": wall,
+        "peak_mb": usage.ru_maxrss / 1024,
     }
 
 
