@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "leadsadmin.sandbox",
     "leadsadmin.bulk",
     "leadsadmin.audit",
+    "leadsadmin.ops",
 ]
 
 MIDDLEWARE = [

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from leadsadmin.core import views as core_views
-from leadsadmin.core.health import healthz
+from leadsadmin.ops.health import healthz
 
 handler403 = core_views.permission_denied
 

@@ -15,7 +15,7 @@ from django.contrib.auth.models import User
 from django.test import RequestFactory
 
 from leadsadmin.core import roles
-from leadsadmin.core.management.commands.demo import demo_setup
+from leadsadmin.ops.management.commands.demo import demo_setup
 from leadsadmin.sandbox.models import ApiKey, Lead
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

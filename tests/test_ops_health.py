@@ -2,7 +2,7 @@
 
 from django.urls import reverse
 
-from leadsadmin.core import health
+from leadsadmin.ops import health
 
 
 def test_healthz_is_open_and_says_database_api_and_queue(client, seeded_sandbox, settings):
