@@ -224,6 +224,8 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    # DEBUG off, as in production: pages link the hashed static files.
+    call_command("collectstatic", interactive=False, verbosity=0)
     load_before = os.getloadavg()[0]
     page_rows = pages(args)
     revert_rows = reverts(args, env)

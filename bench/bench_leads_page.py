@@ -204,7 +204,11 @@ def main() -> None:
 
         django.setup()
         from django.contrib.auth.models import Group, User
+        from django.core.management import call_command
         from django.test import Client
+
+        # DEBUG off, as in production: pages link the hashed static files.
+        call_command("collectstatic", interactive=False, verbosity=0)
 
         user, _ = User.objects.get_or_create(username="bench-leads")
         user.groups.add(Group.objects.get(name="Sales ops"))

@@ -58,6 +58,7 @@ def bulk_revert_prepare(
     BulkOperation); OperationRefused when it may not be reverted."""
     client = client or api.get_client()
     revert = _revert_start(operation, user, reason, origin or {})
+    operation = revert.reverts
     try:
         _revert_pin(revert, operation, client)
     except BaseException as exc:
@@ -70,7 +71,7 @@ def _revert_start(operation, user, reason, origin) -> BulkOperation:
     """Creates the revert under a lock on the reverted operation, so that two
     requests cannot both start one."""
     with transaction.atomic():
-        BulkOperation.objects.select_for_update().filter(pk=operation.pk).first()
+        operation = BulkOperation.objects.select_for_update().get(pk=operation.pk)
         if why := revert_refusal(operation):
             raise OperationRefused(why)
         if (draft := revert_of(operation)) is not None:
