@@ -173,7 +173,7 @@ def reverts(args, env: dict) -> list[dict]:
         worker_env = {**env, "LEADS_API_URL": base, "LEADS_API_KEY": authorization}
         query = f"c0=0&f0=id&op0=less_than_equal&v0={args.leads}"
         for round_no in range(args.rounds):
-            value = "Lost" if round_no % 2 == 0 else "Test"
+            value = "Lost" if round_no % 2 == 0 else "On Hold"
             operation, job_review, job_run = _job(user, query, value, worker_env)
             revert_review, revert_run = _revert(user, operation, worker_env)
             job, revert = job_review + job_run, revert_review + revert_run

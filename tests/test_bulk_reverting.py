@@ -142,3 +142,13 @@ def test_the_revert_pages_review_then_apply(applied, client_as, settings):
     assert f"will go back to their values before operation {operation.pk}" in review
     assert "Changed since, skipped" in review
     assert client_as("salesops").get(f"/bulk/{operation.pk}/revert").status_code == 403
+
+
+@pytest.mark.parametrize("ids", [list(range(10, 60)), list(range(10, 200, 7))])
+def test_current_values_are_read_as_an_id_range_or_an_id_list(seeded_sandbox, ids):
+    """Close ids are read as one range (the others in it dropped), spread ones by `in`."""
+    from leadsadmin.bulk.reverting import _current
+
+    found = _current(get_client(), ids, ["processStatuses"])
+    assert sorted(found) == ids
+    assert all(set(doc) >= {"id", "updatedAt", "processStatuses"} for doc in found.values())

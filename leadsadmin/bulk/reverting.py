@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from itertools import batched
 
 from django.conf import settings
 from django.db import transaction
@@ -31,7 +33,9 @@ from leadsadmin.bulk.operations import (
 
 State = BulkOperation.State
 Outcome = PinnedLead.Outcome
-READ_PAGE = 500  # ids per read of the current values
+READ_PAGE = 500  # ids per read of the current values (the client sends at most 500)
+READERS = 3  # reads side by side
+DENSE = 2  # read a page of ids as one range when the range holds at most twice as many
 
 
 def revert_refusal(operation: BulkOperation) -> str:
@@ -92,63 +96,84 @@ def _fields(operation: BulkOperation) -> list[str]:
 
 
 def _revert_pin(revert: BulkOperation, operation: BulkOperation, client) -> None:
-    fields = _fields(operation)
-    bodies: dict[str, int] = {}
-    targets: dict[str, Counter] = {name: Counter() for name in fields}
-    total = skipped = 0
-    for pins in _updated_pins(operation):
-        now = _current(client, [pin.lead_id for pin in pins], fields)
-        keep, conflicts = [], []
-        for pin in pins:
-            doc = now.get(pin.lead_id)
-            found = {name: doc.get(name) for name in fields} if doc else None
-            if found is not None and found == {
-                name: (pin.after or {}).get(name) for name in fields
-            }:
-                key = json.dumps(pin.before, sort_keys=True)
-                index = bodies.setdefault(key, len(bodies))
-                keep.append((pin.lead_id, doc.get("updatedAt", ""), found, index))
-                for name in fields:
-                    targets[name][value_describe(pin.before.get(name))] += 1
-            else:
-                conflicts.append(_skipped(revert, operation, pin, found))
-        pins_insert(revert, keep)
-        PinnedLead.objects.bulk_create(conflicts)
-        total, skipped = total + len(pins), skipped + len(conflicts)
-    if total == skipped:
+    tally = _RevertTally(revert, operation)
+    for pins, now in _pins_with_current(operation, client, tally.fields):
+        tally.add(pins, now)
+    if tally.total == tally.skipped:
         raise OperationRefused(
             f"Every lead operation {operation.pk} updated has changed since: nothing to revert."
         )
     BulkOperation.objects.filter(pk=revert.pk).update(
         state=State.REVIEWED,
-        bodies=[json.loads(key) for key in bodies],
-        total=total,
-        conflict_count=skipped,
-        value_counts={name: counts_for_review(counter) for name, counter in targets.items()},
-        needs_confirmation=total > settings.BULK_CONFIRM_THRESHOLD,
+        bodies=[json.loads(key) for key in tally.bodies],
+        total=tally.total,
+        conflict_count=tally.skipped,
+        value_counts={name: counts_for_review(c) for name, c in tally.targets.items()},
+        needs_confirmation=tally.total > settings.BULK_CONFIRM_THRESHOLD,
     )
 
 
-def _updated_pins(operation: BulkOperation):
-    """The operation's updated leads, a page at a time."""
+class _RevertTally:
+    """Pins each page of updated leads: back to its before-values (one body per
+    distinct before-values) or skipped as a conflict; counts what they go back to."""
+
+    def __init__(self, revert: BulkOperation, operation: BulkOperation):
+        self.revert, self.operation = revert, operation
+        self.fields = _fields(operation)
+        self.bodies: dict[str, int] = {}
+        self.targets: dict[str, Counter] = {name: Counter() for name in self.fields}
+        self.total = self.skipped = 0
+
+    def add(self, pins: list[PinnedLead], now: dict[int, dict]) -> None:
+        keep, conflicts = [], []
+        for pin in pins:
+            doc = now.get(pin.lead_id)
+            found = {name: doc.get(name) for name in self.fields} if doc else None
+            set_by_operation = {name: (pin.after or {}).get(name) for name in self.fields}
+            if found is None or found != set_by_operation:
+                conflicts.append(_skipped(self.revert, self.operation, pin, found))
+                continue
+            index = self.bodies.setdefault(json.dumps(pin.before, sort_keys=True), len(self.bodies))
+            keep.append((pin.lead_id, doc.get("updatedAt", ""), found, index))
+            for name in self.fields:
+                self.targets[name][value_describe(pin.before.get(name))] += 1
+        pins_insert(self.revert, keep)
+        PinnedLead.objects.bulk_create(conflicts)
+        self.total += len(pins)
+        self.skipped += len(conflicts)
+
+
+def _pins_with_current(operation: BulkOperation, client, fields: list[str]):
+    """(page of the operation's updated pins, those leads as they are now), pages
+    read READERS at a time side by side (blocking httpx calls, so threads), in
+    order; memory holds READERS pages."""
     pins = PinnedLead.objects.filter(operation=operation, outcome=Outcome.UPDATED).order_by(
         "lead_id"
     )
-    page = []
-    for pin in pins.iterator(chunk_size=2000):
-        page.append(pin)
-        if len(page) == READ_PAGE:
-            yield page
-            page = []
-    if page:
-        yield page
+    rows = pins.only("lead_id", "before", "after").iterator(chunk_size=2000)
+    pages = batched(rows, READ_PAGE, strict=False)
+
+    def read(page):
+        return _current(client, [pin.lead_id for pin in page], fields)
+
+    with ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="revert-reader") as pool:
+        for window in batched(pages, READERS, strict=False):
+            yield from zip(window, pool.map(read, window), strict=True)
 
 
 def _current(client, ids: list[int], fields: list[str]) -> dict[int, dict]:
-    found = client.find(
-        where={"id": {"in": ids}}, limit=len(ids), select=["id", "updatedAt", *fields]
-    )
-    return {doc["id"]: doc for doc in found.docs}
+    """The leads `ids` (sorted) as they are now. Ids close together are read as one
+    id range (a cheap where for the API; the few others in it are dropped), ids
+    spread out as an `id in` list."""
+    low, high = ids[0], ids[-1]
+    if high - low < DENSE * len(ids):
+        where = {"and": [{"id": {"greater_than_equal": low}}, {"id": {"less_than_equal": high}}]}
+        limit = high - low + 1
+    else:
+        where, limit = {"id": {"in": ids}}, len(ids)
+    found = client.find(where=where, limit=limit, select=["id", "updatedAt", *fields])
+    wanted = set(ids)
+    return {doc["id"]: doc for doc in found.docs if doc["id"] in wanted}
 
 
 def _skipped(revert, operation, pin, found) -> PinnedLead:
