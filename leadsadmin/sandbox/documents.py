@@ -14,24 +14,14 @@ from .where import element_text, js_parse_float, js_string, payload_datetime
 
 COLLECTION = "leads"
 
-# Payload writes a document's fields in its config order: single selects, text,
-# number, checkbox, multi-value selects, relation lists (the reference server's
-# config), with the timestamps last. Validation messages list fields in this order too.
-_TYPE_ORDER = (
-    FieldType.ENUM,
-    FieldType.TEXT,
-    FieldType.NUMBER,
-    FieldType.RELATION,
-    FieldType.BOOLEAN,
-    FieldType.ENUM_LIST,
-    FieldType.RELATION_LIST,
-)
+# Payload writes a document's fields in its config order, which is the schema's order
+# (the contract server's config is generated from it), with the timestamps last.
+# Validation messages list fields in this order too.
+_TIMESTAMPS = ("updatedAt", "createdAt")
 DATA_FIELDS: tuple[LeadField, ...] = tuple(
-    f for type_ in _TYPE_ORDER for f in FIELDS if f.type == type_ and f.name != "id"
+    f for f in FIELDS if f.name != "id" and f.name not in _TIMESTAMPS
 )
-TIMESTAMP_FIELDS: tuple[LeadField, ...] = tuple(
-    f for f in FIELDS if f.name in ("updatedAt", "createdAt")
-)
+TIMESTAMP_FIELDS: tuple[LeadField, ...] = tuple(f for f in FIELDS if f.name in _TIMESTAMPS)
 _BY_NAME = {f.name: f for f in FIELDS}
 DOC_FIELDS: tuple[LeadField, ...] = (_BY_NAME["id"], *DATA_FIELDS, *TIMESTAMP_FIELDS)
 LIST_FIELDS: tuple[LeadField, ...] = tuple(f for f in DATA_FIELDS if f.is_list)
