@@ -11,12 +11,17 @@ answers as the MongoDB adapter does).
 
 from __future__ import annotations
 
+import json
+import math
 from functools import partial
+from urllib.parse import quote
 
 import httpx
 import pytest
 
+from leadsadmin import schema
 from leadsadmin.sandbox.loading import docs_from_json, sandbox_load
+from leadsadmin.sandbox.where import js_parse_float
 from tests.fixtures_sandbox import shared_sandbox
 
 pytestmark = pytest.mark.contract
@@ -498,3 +503,106 @@ def test_patch_by_id_matches_the_reference(both, restore, lead_id, body):
         *both.send("PATCH", f"/leads/{lead_id}?select[processStatuses]=true", json=body)
     )
     assert_same_write(*both.send("GET", "/leads/9"))
+
+
+# --- the edge-value sweep: every operator on every field type ------------------
+#
+# One field stands for each type; each gets the values a user or a script gets
+# wrong: empty, decimals where integers belong, date prefixes, text where a number,
+# a boolean or a date belongs, numbers where an option belongs.
+
+SWEEP_FIELDS = {
+    schema.FieldType.TEXT: "notes",
+    schema.FieldType.NUMBER: "year",
+    schema.FieldType.BOOLEAN: "manual",
+    schema.FieldType.DATETIME: "createdAt",
+    schema.FieldType.ENUM: "processStatuses",
+    schema.FieldType.ENUM_LIST: "exterior",
+    schema.FieldType.RELATION: "salesRep",
+    schema.FieldType.RELATION_LIST: "favorites",
+}
+ID_FIELD = "id"
+
+# Values as a query string carries them (always text).
+SWEEP_TEXTS = {
+    schema.FieldType.TEXT: ["", "Prefers text", "prefers", "12.5", "null", "true"],
+    schema.FieldType.NUMBER: ["", "2020", "2020.0", "2020.5", "abc", "true", "1e3", "-1"],
+    schema.FieldType.BOOLEAN: ["", "true", "false", "1", "0", "abc", "2"],
+    schema.FieldType.DATETIME: [
+        "",
+        "2024",
+        "2024-01",
+        "2024-01-01",
+        "2024-01-01T00",
+        "2024-01-01T00:05",
+        "2024-01-01T00:05:00.000Z",
+        "abc",
+        "1704067500000",
+        "2024-13-01",
+    ],
+    schema.FieldType.ENUM: ["", "Lost", "lost", "5", "abc"],
+    schema.FieldType.ENUM_LIST: ["", "Red", "red", "5", "abc"],
+    schema.FieldType.RELATION: ["", "11", "11.5", "abc", "true"],
+    schema.FieldType.RELATION_LIST: ["", "1", "abc", "[1]"],
+}
+ID_TEXTS = ["", "42", "42.0", "42.5", "abc", "42abc", "-1"]
+
+# Values as a JSON where carries them, with their JSON types.
+SWEEP_JSON_VALUES = [5, 2020.5, True, False, None, "abc", "", [], {}]
+
+# The documented differences (module docstring): `all`, and an `in` with nothing in it.
+SWEEP_OPERATORS = tuple(op for op in schema.PAYLOAD_OPERATORS if op != "all")
+
+# The contract server keeps a relation list as JSON text, the real API (which the
+# sandbox follows) as relationship rows: only `exists` means the same on both.
+RELATION_LIST_COMPARED_OPERATORS = ("exists",)
+
+
+def _compared(field: str, operator: str, value) -> bool:
+    if schema.lead_field(field).type == schema.FieldType.RELATION_LIST:
+        return operator in RELATION_LIST_COMPARED_OPERATORS
+    return not _empty_in(field, operator, value)
+
+
+def _empty_in(field: str, operator: str, value) -> bool:
+    """An `in` whose list ends up empty: nothing, or no id that parses as a number."""
+    if operator != "in":
+        return False
+    if value in ("", []):
+        return True
+    return field == ID_FIELD and isinstance(value, str) and math.isnan(js_parse_float(value))
+
+
+def _sweep_fields():
+    yield from ((field, SWEEP_TEXTS[kind]) for kind, field in SWEEP_FIELDS.items())
+    yield ID_FIELD, ID_TEXTS
+
+
+SWEEP_QUERY_CASES = [
+    f"where[{field}][{operator}]={quote(value, safe='')}"
+    for field, values in _sweep_fields()
+    for operator in SWEEP_OPERATORS
+    for value in values
+    if _compared(field, operator, value)
+]
+
+SWEEP_JSON_CASES = [
+    "where=" + quote(json.dumps({field: {operator: value}}), safe="")
+    for field in [*SWEEP_FIELDS.values(), ID_FIELD]
+    for operator in SWEEP_OPERATORS
+    for value in SWEEP_JSON_VALUES
+    if _compared(field, operator, value)
+]
+
+
+def test_the_sweep_covers_every_field_type_and_operator():
+    assert set(SWEEP_FIELDS) == set(schema.FieldType)
+    for kind, field in SWEEP_FIELDS.items():
+        assert schema.lead_field(field).type == kind
+    assert set(SWEEP_OPERATORS) == set(schema.PAYLOAD_OPERATORS) - {"all"}
+
+
+@pytest.mark.parametrize("query", SWEEP_QUERY_CASES + SWEEP_JSON_CASES)
+def test_edge_values_match_the_reference(both, query):
+    assert_same(*both.send("GET", f"/leads?{query}&limit=3&depth=0&select[id]=true"))
+    assert_same(*both.send("GET", f"/leads/count?{query}"))
