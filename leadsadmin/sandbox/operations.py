@@ -43,7 +43,8 @@ from .where import (
     validate_where,
 )
 
-SOMETHING_WENT_WRONG = {"errors": [{"message": "Something went wrong."}]}
+SOMETHING_WENT_WRONG_TEXT = "Something went wrong."
+SOMETHING_WENT_WRONG = {"errors": [{"message": SOMETHING_WENT_WRONG_TEXT}]}
 NOT_FOUND = {"errors": [{"message": "Not Found"}]}
 FORBIDDEN = {"errors": [{"message": "You are not allowed to perform this action."}]}
 MISSING_WHERE = {"errors": [{"message": "Missing 'where' query of documents to update."}]}
@@ -331,11 +332,12 @@ def _lead_label(count: int) -> str:
 
 
 @_guard
-def leads_update(query: dict, body: dict, *, authorized: bool) -> tuple[int, dict]:
+def leads_update(query: dict, body, *, authorized: bool) -> tuple[int, dict]:
     """PATCH /leads?where=…: every matching lead (or the first `limit` in `sort`
     order) gets the body; each lead is validated as a whole and saved or reported.
     Returns (status, body): 200 when all were saved, 400 with the saved `docs`
-    and one error per failed lead otherwise."""
+    and one error per failed lead otherwise. `body` is the parsed JSON, None
+    when the request carried no data."""
     where = _where_param(query)  # a JSON where that does not parse: 500, before all else
     if where is None or where == "":
         raise PayloadError(400, MISSING_WHERE)
@@ -343,25 +345,16 @@ def leads_update(query: dict, body: dict, *, authorized: bool) -> tuple[int, dic
     qs = _matching(query, where)
     limit = _number_param(query, "limit")
     fields = selected_fields(query.get("select"))
-    changes = changes_from_body(body)
-    checked = checked_fields(body)
+    data = _data_object(body)
+    checked = checked_fields(data)
     rows = qs.values_list("id", *(f.name for f in checked))
     if isinstance(limit, float) and limit > 0:
         rows = rows[: int(limit)]
-
-    saved_ids: list[int] = []
-    errors: list[dict] = []
     with transaction.atomic():
-        for row in rows:
-            lead_id, stored = row[0], row[1:]
-            field_errors = _merged_errors(changes, checked, stored)
-            if field_errors:
-                errors.append(
-                    {"id": lead_id, "isPublic": True, "message": invalid_message(field_errors)}
-                )
-            else:
-                saved_ids.append(lead_id)
-        _write(saved_ids, changes.values)
+        if body is None:
+            saved_ids, errors = [], [_internal_error(row[0]) for row in rows]
+        else:
+            saved_ids, errors = _validated(rows, changes_from_body(data), checked)
     docs = _docs(saved_ids, fields)
     total = len(docs) + len(errors)
     if errors:
@@ -369,6 +362,32 @@ def leads_update(query: dict, body: dict, *, authorized: bool) -> tuple[int, dic
         return 400, {"docs": docs, "errors": errors, "message": message}
     message = f"Updated {len(docs)} {_lead_label(len(docs))} successfully."
     return 200, {"docs": docs, "errors": [], "message": message}
+
+
+def _data_object(body) -> dict:
+    """The fields a body sets: a JSON list, text or number sets none."""
+    return body if isinstance(body, dict) else {}
+
+
+def _internal_error(lead_id: int) -> dict:
+    """Payload's per-lead answer when its update hooks fail on data that is not there."""
+    return {"id": lead_id, "isPublic": False, "message": SOMETHING_WENT_WRONG_TEXT}
+
+
+def _validated(rows, changes, checked) -> tuple[list[int], list[dict]]:
+    """Saves the changes on every row that passes validation; the errors of the others."""
+    saved_ids: list[int] = []
+    errors: list[dict] = []
+    for row in rows:
+        lead_id, stored = row[0], row[1:]
+        field_errors = _merged_errors(changes, checked, stored)
+        if field_errors:
+            message = invalid_message(field_errors)
+            errors.append({"id": lead_id, "isPublic": True, "message": message})
+        else:
+            saved_ids.append(lead_id)
+    _write(saved_ids, changes.values)
+    return saved_ids, errors
 
 
 def checked_fields(body: dict) -> list:
@@ -386,20 +405,25 @@ def _merged_errors(changes, checked, stored) -> list[FieldError]:
 
 
 @_guard
-def lead_update(lead_id: str, query: dict, body: dict, *, authorized: bool) -> dict:
-    """PATCH /leads/<id>: {doc, message}, or Payload's ValidationError."""
+def lead_update(lead_id: str, query: dict, body, *, authorized: bool) -> dict:
+    """PATCH /leads/<id>: {doc, message}, or Payload's ValidationError. `body` is
+    the parsed JSON, None when the request carried no data."""
     _authorize(authorized)
     pk = _lead_id(lead_id)
     fields = selected_fields(query.get("select"))
-    changes = changes_from_body(body)
-    checked = checked_fields(body)
+    data = _data_object(body)
+    changes = changes_from_body(data)
+    checked = checked_fields(data)
     with transaction.atomic():
-        rows = (
-            list(Lead.objects.filter(pk=pk).values_list(*(f.name for f in checked))) if pk else []
-        )
+        # "id" first: values_list() of no names would give every column.
+        names = ("id", *(f.name for f in checked))
+        rows = list(Lead.objects.filter(pk=pk).values_list(*names)) if pk else []
         if not rows:
             raise PayloadError(404, NOT_FOUND)
-        field_errors = _merged_errors(changes, checked, rows[0])
+        if not isinstance(body, (dict, list)):
+            # Payload's update hooks set fields on the data: it fails on none, text or a number.
+            raise ServerFault("the body is not an object")
+        field_errors = _merged_errors(changes, checked, rows[0][1:])
         if field_errors:
             raise PayloadError(400, _validation_error(pk, field_errors))
         _write([pk], changes.values)

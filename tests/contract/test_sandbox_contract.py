@@ -606,3 +606,91 @@ def test_the_sweep_covers_every_field_type_and_operator():
 def test_edge_values_match_the_reference(both, query):
     assert_same(*both.send("GET", f"/leads?{query}&limit=3&depth=0&select[id]=true"))
     assert_same(*both.send("GET", f"/leads/count?{query}"))
+
+
+# --- PATCH bodies of every kind -------------------------------------------------
+
+PATCH_URLS = ["/leads?where[id][in]=20&{select}", "/leads/20?{select}"]
+
+
+@pytest.fixture
+def pristine_lead_20(both):
+    """Call it with field names: puts them back on both servers as the reference held
+    them before the test (a value Payload stores but would refuse must not reach
+    the next test)."""
+    original = both.ref.get("/leads/20").json()
+    names: list[str] = []
+    yield names.extend
+    fields = {name: original[name] for name in names}
+    for response in both.send("PATCH", "/leads/20", json=fields):
+        assert response.status_code == 200, response.text[:400]
+
+
+# (Content-Type header or None for none at all, the raw body)
+CONTENT_TYPE_CASES = [
+    ("application/json", b'{"reason":"Test"}'),
+    ("application/json; charset=utf-8", b'{"reason":"Test"}'),
+    ("text/plain", b'{"reason":"Test"}'),
+    ("application/x-www-form-urlencoded", b"reason=Test"),
+    (None, b'{"reason":"Test"}'),
+    ("application/json", b'{"reason":'),
+    ("application/json", b'[{"reason":"Test"}]'),
+    ("application/json", b""),
+    ("application/json", b"null"),
+    ("application/json", b'"Test"'),
+    ("application/json", b"5"),
+    ("text/plain", b""),
+]
+
+
+@pytest.mark.parametrize("url", PATCH_URLS)
+@pytest.mark.parametrize(("content_type", "content"), CONTENT_TYPE_CASES)
+def test_patch_bodies_of_any_content_type_match_the_reference(
+    both, pristine_lead_20, url, content_type, content
+):
+    pristine_lead_20(["reason"])
+    headers = {"Content-Type": content_type} if content_type else {}
+    url = url.format(select="select[reason]=true")
+    assert_same_write(*both.send("PATCH", url, headers=headers, content=content))
+    assert_same_write(*both.send("GET", "/leads/20"))
+
+
+WRONG_VALUE_BODIES = [
+    {"year": 2020.5},
+    {"year": "2020.5"},
+    {"year": ""},
+    {"year": True},
+    {"year": [2020]},
+    {"salesRep": "abc"},
+    {"salesRep": 1.5},
+    {"manual": 1},
+    {"manual": "abc"},
+    {"manual": None},
+    {"processStatuses": 5},
+    {"processStatuses": ""},
+    {"exterior": [5]},
+    {"exterior": "Red,Blue"},
+    {"exterior": []},
+    {"notes": 5},
+    {"notes": True},
+    {"notes": ""},
+    {"notes": ["a"]},
+    {"favorites": "abc"},
+    {"favorites": [1, "x"]},
+    {"createdAt": "2024"},
+    {"createdAt": 5},
+]
+# Not sent: a createdAt that is no date ("abc", "2024-01-01T00", null). Payload answers
+# 500 yet leaves the lead unreadable (every later GET of it is a 500), so nothing after
+# it could be compared; the sandbox answers those with the same 500 and changes nothing.
+
+
+@pytest.mark.parametrize("url", PATCH_URLS)
+@pytest.mark.parametrize("body", WRONG_VALUE_BODIES, ids=json.dumps)
+def test_patch_with_values_of_the_wrong_type_matches_the_reference(
+    both, pristine_lead_20, url, body
+):
+    pristine_lead_20(list(body))
+    url = url.format(select="&".join(f"select[{name}]=true" for name in body))
+    assert_same_write(*both.send("PATCH", url, json=body))
+    assert_same_write(*both.send("GET", "/leads/20"))
