@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import F, Max, Min, OuterRef, QuerySet, Subquery, TextField
@@ -214,85 +215,122 @@ def _authorize(authorized: bool) -> None:
         raise PayloadError(403, FORBIDDEN)
 
 
-@_guard
-def leads_find(query: dict, *, authorized: bool) -> dict:
-    """GET /leads: the page of matching leads with Payload's ten pagination keys.
+@dataclass
+class _Paging:
+    """The page a find asks for, read from its parameters as Payload reads them."""
 
-    The arithmetic is Payload's (operations/find.ts, drizzle's findMany) in
-    JavaScript terms, so odd parameters (`limit=abc`, `page=2.5`, `limit=-1`)
-    answer as the real server does."""
-    where = _where_param(query)
-    _authorize(authorized)
-    qs = _matching(query, where)
-    fields = selected_fields(query.get("select"))
+    limit_arg: object  # the limit as Payload passes it on (echoed as `limit`)
+    limit: object  # None when nothing limits the page
+    page: object  # the page as given (echoed as `page`)
+    page_number: float
+    offset: float
+    pagination: bool
+
+
+@dataclass
+class _Totals:
+    total_docs: int
+    total_pages: float
+    paging_counter: float
+    has_prev: bool = False
+    has_next: bool = False
+
+
+def _paging(query: dict) -> _Paging:
+    """Payload's arithmetic (operations/find.ts, drizzle's findMany) in JavaScript
+    terms, so odd parameters (`limit=abc`, `page=2.5`, `limit=-1`) answer as the
+    real server does."""
     limit_param = _number_param(query, "limit")
     page_param = _number_param(query, "page")
     pagination = _bool_param(query, "pagination")
     pagination = True if pagination is None else pagination
-
     use_pagination = pagination and limit_param != 0
     limit_arg = limit_param if limit_param is not None else (10.0 if use_pagination else 0.0)
     page = page_param if page_param not in (None, "", 0) else 1.0
     page_number = _js_num(page)
+    offset = (page_number - 1) * _js_num(limit_arg)
     limit = limit_arg
-    offset = (page_number - 1) * _js_num(limit)
     if limit == 0 and isinstance(limit, float):
         pagination = False
         limit = None
+    return _Paging(limit_arg, limit, page, page_number, offset, pagination)
 
+
+def _counted(qs: QuerySet, all_ids, ids: list[int], paging: _Paging, joined: bool):
+    """Payload's totals, or None when it counts nothing: without pagination, or on
+    an element join whose page came out longer than the limit."""
+    limit = paging.limit
+    fits = limit is not None and len(ids) <= _js_num(limit)
+    if not paging.pagination or (joined and not fits):
+        return None
+    total_docs = qs.count() if all_ids is None else len(all_ids)
+    numeric_limit = isinstance(limit, float) and limit != 0
+    total_pages = float(math.ceil(total_docs / limit)) if numeric_limit else 1.0
+    return _Totals(
+        total_docs,
+        total_pages,
+        paging_counter=(paging.page_number - 1) * _js_num(limit) + 1,
+        has_prev=paging.page_number > 1,
+        has_next=total_pages > paging.page_number,
+    )
+
+
+def _empty_joined_page(limit) -> dict:
+    """The SQL adapter's "select distinct" path answers an empty page like this."""
+    empty = {
+        "docs": [],
+        "hasNextPage": False,
+        "hasPrevPage": False,
+        "limit": _js_out(limit),
+        "nextPage": None,
+        "page": 1,
+        "pagingCounter": 0,
+        "prevPage": None,
+        "totalDocs": 0,
+        "totalPages": 0,
+    }
+    if limit is None:
+        del empty["limit"]
+    return empty
+
+
+def _page_body(docs: list[dict], paging: _Paging, totals: _Totals) -> dict:
+    return {
+        "docs": docs,
+        "hasNextPage": totals.has_next,
+        "hasPrevPage": totals.has_prev,
+        "limit": _js_out(paging.limit_arg),
+        "nextPage": _js_out(paging.page_number + 1) if totals.has_next else None,
+        "page": _js_out(paging.page),
+        "pagingCounter": _js_out(totals.paging_counter),
+        "prevPage": _js_out(paging.page_number - 1) if totals.has_prev else None,
+        "totalDocs": totals.total_docs,
+        "totalPages": _js_out(totals.total_pages),
+    }
+
+
+@_guard
+def leads_find(query: dict, *, authorized: bool) -> dict:
+    """GET /leads: the page of matching leads with Payload's ten pagination keys."""
+    where = _where_param(query)
+    _authorize(authorized)
+    qs = _matching(query, where)
+    fields = selected_fields(query.get("select"))
+    paging = _paging(query)
     joined = uses_element_join(where)
     # With joined element rows every evaluation of the where is costly; the ids of
     # all matches, fetched once, give both the page and the count. Without
     # pagination nothing is counted (as in Payload), so the page alone is read.
-    counting = pagination is not False
-    all_ids = list(qs.values_list("id", flat=True)) if joined and counting else None
-    ids = _page_ids(qs.values_list("id", flat=True) if all_ids is None else all_ids, offset, limit)
+    all_ids = list(qs.values_list("id", flat=True)) if joined and paging.pagination else None
+    matches = qs.values_list("id", flat=True) if all_ids is None else all_ids
+    ids = _page_ids(matches, paging.offset, paging.limit)
     if joined and not ids:
-        # The SQL adapter's "select distinct" path answers an empty page like this.
-        empty = {
-            "docs": [],
-            "hasNextPage": False,
-            "hasPrevPage": False,
-            "limit": _js_out(limit),
-            "nextPage": None,
-            "page": 1,
-            "pagingCounter": 0,
-            "prevPage": None,
-            "totalDocs": 0,
-            "totalPages": 0,
-        }
-        if limit is None:
-            del empty["limit"]
-        return empty
-    counted = pagination is not False and (
-        not joined or (limit is not None and len(ids) <= _js_num(limit))
-    )
-    total_docs = 0
-    total_pages = paging_counter = math.nan
-    has_prev = has_next = False
-    if counted:
-        total_docs = qs.count() if all_ids is None else len(all_ids)
-        numeric_limit = isinstance(limit, float) and limit != 0
-        total_pages = float(math.ceil(total_docs / limit)) if numeric_limit else 1.0
-        has_prev = page_number > 1
-        has_next = total_pages > page_number
-        paging_counter = (page_number - 1) * _js_num(limit) + 1
+        return _empty_joined_page(paging.limit)
     docs = _docs(ids, fields)
-    if pagination is False or not total_docs:
-        total_docs, total_pages, paging_counter = len(docs), 1.0, 1.0
-        has_prev = has_next = False
-    return {
-        "docs": docs,
-        "hasNextPage": has_next,
-        "hasPrevPage": has_prev,
-        "limit": _js_out(limit_arg),
-        "nextPage": _js_out(page_number + 1) if has_next else None,
-        "page": _js_out(page),
-        "pagingCounter": _js_out(paging_counter),
-        "prevPage": _js_out(page_number - 1) if has_prev else None,
-        "totalDocs": total_docs,
-        "totalPages": _js_out(total_pages),
-    }
+    totals = _counted(qs, all_ids, ids, paging, joined)
+    if totals is None or not totals.total_docs:
+        totals = _Totals(len(docs), 1.0, 1.0)
+    return _page_body(docs, paging, totals)
 
 
 @_guard
