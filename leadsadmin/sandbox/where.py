@@ -406,7 +406,7 @@ def _db_value(field: LeadField, value):
         text = js_string(value)
         return float(text) if _SQL_NUMERIC.fullmatch(text) else _ABOVE_ALL
     if field.type == FieldType.DATETIME:
-        # Only true/false get here: bound as 1/0, numbers sort below every date text.
+        # Besides dates only true/false get here: bound as 1/0, below every date text.
         return value if isinstance(value, datetime) else _BELOW_ALL
     return bound_text(value)
 
