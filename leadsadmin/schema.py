@@ -5,7 +5,7 @@ builder, bulk-edit forms, preview columns, the client's where checks) reads this
 module; nothing else names a field together with its type or options.
 
 The source of truth is the API's own page for ``PATCH /api/leads``
-(``../shared/reference/leads-api-patch.txt``); ``tests/test_schema.py`` parses it
+(a copy is kept as ``docs/api/leads-api-patch.txt``); ``tests/test_schema.py`` parses it
 and fails when this module and the page disagree. Operators per type follow
 Payload's own filter builder (``payload-contract.md`` 1.3).
 """

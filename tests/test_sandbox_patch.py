@@ -396,3 +396,27 @@ def test_the_dashboard_uses_the_sandbox_unless_a_real_api_is_configured(
         check=True,
     )
     assert result.stdout.split() == [str(enabled), client_url]
+
+
+@pytest.mark.parametrize("created_at", ["abc", "2024-01-01T00", None])
+def test_a_created_at_that_is_no_date_is_a_500_and_changes_nothing(api, created_at):
+    before = all_docs(api)
+    body = {"createdAt": created_at, "notes": "x"}
+    for response in (
+        api.patch("/leads/1", json=body),
+        api.patch("/leads?where[id][in]=1", json=body),
+    ):
+        assert response.status_code == 500
+        assert response.json() == {"errors": [{"message": "Something went wrong."}]}
+    assert all_docs(api) == before
+
+
+def test_a_body_that_is_not_json_saves_nothing(api):
+    before = all_docs(api)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    by_id = api.patch("/leads/1", headers=form, content=b"notes=x")
+    assert by_id.status_code == 500
+    bulk = api.patch("/leads?where[id][in]=1,2", headers=form, content=b"notes=x")
+    assert bulk.status_code == 400
+    assert [error["isPublic"] for error in bulk.json()["errors"]] == [False, False]
+    assert all_docs(api) == before

@@ -1,4 +1,4 @@
-"""The schema against the API's own page, ../shared/reference/leads-api-patch.txt."""
+"""The schema against the API's own page, kept as docs/api/leads-api-patch.txt."""
 
 import re
 from pathlib import Path
@@ -8,7 +8,7 @@ import pytest
 from leadsadmin import schema
 from leadsadmin.schema import FieldType
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "leads-api-patch.txt"
+REFERENCE = Path(__file__).resolve().parents[1] / "docs" / "api" / "leads-api-patch.txt"
 
 # How the page writes each type, and what the schema may call it.
 REFERENCE_TYPES = {

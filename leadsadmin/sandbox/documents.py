@@ -10,28 +10,26 @@ from datetime import UTC, datetime
 
 from leadsadmin.schema import FIELDS, FieldType, LeadField
 
-from .where import element_text, js_parse_float, js_string, payload_datetime
+from .where import (
+    ServerFault,
+    bound_text,
+    element_text,
+    js_date,
+    js_parse_float,
+    js_string,
+    payload_datetime,
+)
 
 COLLECTION = "leads"
 
-# Payload writes a document's fields in its config order: single selects, text,
-# number, checkbox, multi-value selects, relation lists (the reference server's
-# config), with the timestamps last. Validation messages list fields in this order too.
-_TYPE_ORDER = (
-    FieldType.ENUM,
-    FieldType.TEXT,
-    FieldType.NUMBER,
-    FieldType.RELATION,
-    FieldType.BOOLEAN,
-    FieldType.ENUM_LIST,
-    FieldType.RELATION_LIST,
-)
+# Payload writes a document's fields in its config order, which is the schema's order
+# (the contract server's config is generated from it), with the timestamps last.
+# Validation messages list fields in this order too.
+_TIMESTAMPS = ("updatedAt", "createdAt")
 DATA_FIELDS: tuple[LeadField, ...] = tuple(
-    f for type_ in _TYPE_ORDER for f in FIELDS if f.type == type_ and f.name != "id"
+    f for f in FIELDS if f.name != "id" and f.name not in _TIMESTAMPS
 )
-TIMESTAMP_FIELDS: tuple[LeadField, ...] = tuple(
-    f for f in FIELDS if f.name in ("updatedAt", "createdAt")
-)
+TIMESTAMP_FIELDS: tuple[LeadField, ...] = tuple(f for f in FIELDS if f.name in _TIMESTAMPS)
 _BY_NAME = {f.name: f for f in FIELDS}
 DOC_FIELDS: tuple[LeadField, ...] = (_BY_NAME["id"], *DATA_FIELDS, *TIMESTAMP_FIELDS)
 LIST_FIELDS: tuple[LeadField, ...] = tuple(f for f in DATA_FIELDS if f.is_list)
@@ -110,13 +108,16 @@ class Changes:
 INVALID_SELECTION = "This field has an invalid selection."
 TRUE_OR_FALSE = "This field can only be equal to true or false."
 ENTER_NUMBER = "Please enter a valid number."
+INVALID_INPUT = "This field has an invalid input."
 
 
 def changes_from_body(body: dict) -> Changes:
     """Coerces each known field of the body like Payload's beforeValidate hooks and
-    validates it like Payload's field validations. Unknown keys, `id` and the
-    timestamps are ignored."""
+    validates it like Payload's field validations. Unknown keys, `id` and
+    `updatedAt` are ignored; `createdAt` is set when it reads as a date."""
     changes = Changes()
+    if "createdAt" in body:
+        changes.values["createdAt"] = _created_at(body["createdAt"])
     for f in DATA_FIELDS:
         if f.name not in body:
             continue
@@ -126,6 +127,15 @@ def changes_from_body(body: dict) -> Changes:
         else:
             changes.values[f.name] = value
     return changes
+
+
+def _created_at(value) -> datetime:
+    """createdAt as Payload stores it from text or epoch milliseconds; anything else,
+    or text that is no date, fails its hooks with a 500."""
+    date = js_date(value) if isinstance(value, (str, int, float)) else None
+    if not isinstance(date, datetime) or isinstance(value, bool):
+        raise ServerFault("createdAt is not a date")
+    return date
 
 
 def _coerce_for_storage(f: LeadField, value) -> tuple[object, str | None]:
@@ -141,13 +151,11 @@ def _coerce_for_storage(f: LeadField, value) -> tuple[object, str | None]:
                 text = value.strip()
                 number = None if not text else js_parse_float(text)
                 return (None if number is None or math.isnan(number) else number), None
-            if value is None:
-                return None, None
-            if isinstance(value, bool):
-                return float(value), None
+            if value is None or isinstance(value, bool):
+                return None, None  # Payload saves true/false in a number as null
             if isinstance(value, (int, float)):
                 return float(value), None
-            return None, ENTER_NUMBER
+            return None, INVALID_INPUT if isinstance(value, list) else ENTER_NUMBER
         case FieldType.BOOLEAN:
             if value in ("true", "false"):
                 return value == "true", None
@@ -165,6 +173,8 @@ def _coerce_for_storage(f: LeadField, value) -> tuple[object, str | None]:
                 return None, INVALID_SELECTION
             if isinstance(value, str):
                 return (value, None) if value in f.options else (None, INVALID_SELECTION)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return bound_text(value), None  # bound as REAL: 5 is stored as "5.0"
             return js_string(value), None
         case FieldType.ENUM_LIST:
             error = enum_list_error(f, value)
@@ -174,8 +184,19 @@ def _coerce_for_storage(f: LeadField, value) -> tuple[object, str | None]:
             # null becomes an empty list.
             return (list(value) if isinstance(value, list) else []), None
         case FieldType.RELATION_LIST:
-            return value, None
+            # A JSON field on the contract server: text must hold JSON.
+            return (None, INVALID_INPUT) if _not_json(value) else (value, None)
     return value, None
+
+
+def _not_json(value) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        json.loads(value)
+    except ValueError:
+        return True
+    return False
 
 
 def enum_list_error(f: LeadField, value) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import F, Max, Min, OuterRef, QuerySet, Subquery, TextField
@@ -43,7 +44,8 @@ from .where import (
     validate_where,
 )
 
-SOMETHING_WENT_WRONG = {"errors": [{"message": "Something went wrong."}]}
+SOMETHING_WENT_WRONG_TEXT = "Something went wrong."
+SOMETHING_WENT_WRONG = {"errors": [{"message": SOMETHING_WENT_WRONG_TEXT}]}
 NOT_FOUND = {"errors": [{"message": "Not Found"}]}
 FORBIDDEN = {"errors": [{"message": "You are not allowed to perform this action."}]}
 MISSING_WHERE = {"errors": [{"message": "Missing 'where' query of documents to update."}]}
@@ -213,85 +215,122 @@ def _authorize(authorized: bool) -> None:
         raise PayloadError(403, FORBIDDEN)
 
 
-@_guard
-def leads_find(query: dict, *, authorized: bool) -> dict:
-    """GET /leads: the page of matching leads with Payload's ten pagination keys.
+@dataclass
+class _Paging:
+    """The page a find asks for, read from its parameters as Payload reads them."""
 
-    The arithmetic is Payload's (operations/find.ts, drizzle's findMany) in
-    JavaScript terms, so odd parameters (`limit=abc`, `page=2.5`, `limit=-1`)
-    answer as the real server does."""
-    where = _where_param(query)
-    _authorize(authorized)
-    qs = _matching(query, where)
-    fields = selected_fields(query.get("select"))
+    limit_arg: object  # the limit as Payload passes it on (echoed as `limit`)
+    limit: object  # None when nothing limits the page
+    page: object  # the page as given (echoed as `page`)
+    page_number: float
+    offset: float
+    pagination: bool
+
+
+@dataclass
+class _Totals:
+    total_docs: int
+    total_pages: float
+    paging_counter: float
+    has_prev: bool = False
+    has_next: bool = False
+
+
+def _paging(query: dict) -> _Paging:
+    """Payload's arithmetic (operations/find.ts, drizzle's findMany) in JavaScript
+    terms, so odd parameters (`limit=abc`, `page=2.5`, `limit=-1`) answer as the
+    real server does."""
     limit_param = _number_param(query, "limit")
     page_param = _number_param(query, "page")
     pagination = _bool_param(query, "pagination")
     pagination = True if pagination is None else pagination
-
     use_pagination = pagination and limit_param != 0
     limit_arg = limit_param if limit_param is not None else (10.0 if use_pagination else 0.0)
     page = page_param if page_param not in (None, "", 0) else 1.0
     page_number = _js_num(page)
+    offset = (page_number - 1) * _js_num(limit_arg)
     limit = limit_arg
-    offset = (page_number - 1) * _js_num(limit)
     if limit == 0 and isinstance(limit, float):
         pagination = False
         limit = None
+    return _Paging(limit_arg, limit, page, page_number, offset, pagination)
 
+
+def _counted(qs: QuerySet, all_ids, ids: list[int], paging: _Paging, joined: bool):
+    """Payload's totals, or None when it counts nothing: without pagination, or on
+    an element join whose page came out longer than the limit."""
+    limit = paging.limit
+    fits = limit is not None and len(ids) <= _js_num(limit)
+    if not paging.pagination or (joined and not fits):
+        return None
+    total_docs = qs.count() if all_ids is None else len(all_ids)
+    numeric_limit = isinstance(limit, float) and limit != 0
+    total_pages = float(math.ceil(total_docs / limit)) if numeric_limit else 1.0
+    return _Totals(
+        total_docs,
+        total_pages,
+        paging_counter=(paging.page_number - 1) * _js_num(limit) + 1,
+        has_prev=paging.page_number > 1,
+        has_next=total_pages > paging.page_number,
+    )
+
+
+def _empty_joined_page(limit) -> dict:
+    """The SQL adapter's "select distinct" path answers an empty page like this."""
+    empty = {
+        "docs": [],
+        "hasNextPage": False,
+        "hasPrevPage": False,
+        "limit": _js_out(limit),
+        "nextPage": None,
+        "page": 1,
+        "pagingCounter": 0,
+        "prevPage": None,
+        "totalDocs": 0,
+        "totalPages": 0,
+    }
+    if limit is None:
+        del empty["limit"]
+    return empty
+
+
+def _page_body(docs: list[dict], paging: _Paging, totals: _Totals) -> dict:
+    return {
+        "docs": docs,
+        "hasNextPage": totals.has_next,
+        "hasPrevPage": totals.has_prev,
+        "limit": _js_out(paging.limit_arg),
+        "nextPage": _js_out(paging.page_number + 1) if totals.has_next else None,
+        "page": _js_out(paging.page),
+        "pagingCounter": _js_out(totals.paging_counter),
+        "prevPage": _js_out(paging.page_number - 1) if totals.has_prev else None,
+        "totalDocs": totals.total_docs,
+        "totalPages": _js_out(totals.total_pages),
+    }
+
+
+@_guard
+def leads_find(query: dict, *, authorized: bool) -> dict:
+    """GET /leads: the page of matching leads with Payload's ten pagination keys."""
+    where = _where_param(query)
+    _authorize(authorized)
+    qs = _matching(query, where)
+    fields = selected_fields(query.get("select"))
+    paging = _paging(query)
     joined = uses_element_join(where)
     # With joined element rows every evaluation of the where is costly; the ids of
     # all matches, fetched once, give both the page and the count. Without
     # pagination nothing is counted (as in Payload), so the page alone is read.
-    counting = pagination is not False
-    all_ids = list(qs.values_list("id", flat=True)) if joined and counting else None
-    ids = _page_ids(qs.values_list("id", flat=True) if all_ids is None else all_ids, offset, limit)
+    all_ids = list(qs.values_list("id", flat=True)) if joined and paging.pagination else None
+    matches = qs.values_list("id", flat=True) if all_ids is None else all_ids
+    ids = _page_ids(matches, paging.offset, paging.limit)
     if joined and not ids:
-        # The SQL adapter's "select distinct" path answers an empty page like this.
-        empty = {
-            "docs": [],
-            "hasNextPage": False,
-            "hasPrevPage": False,
-            "limit": _js_out(limit),
-            "nextPage": None,
-            "page": 1,
-            "pagingCounter": 0,
-            "prevPage": None,
-            "totalDocs": 0,
-            "totalPages": 0,
-        }
-        if limit is None:
-            del empty["limit"]
-        return empty
-    counted = pagination is not False and (
-        not joined or (limit is not None and len(ids) <= _js_num(limit))
-    )
-    total_docs = 0
-    total_pages = paging_counter = math.nan
-    has_prev = has_next = False
-    if counted:
-        total_docs = qs.count() if all_ids is None else len(all_ids)
-        numeric_limit = isinstance(limit, float) and limit != 0
-        total_pages = float(math.ceil(total_docs / limit)) if numeric_limit else 1.0
-        has_prev = page_number > 1
-        has_next = total_pages > page_number
-        paging_counter = (page_number - 1) * _js_num(limit) + 1
+        return _empty_joined_page(paging.limit)
     docs = _docs(ids, fields)
-    if pagination is False or not total_docs:
-        total_docs, total_pages, paging_counter = len(docs), 1.0, 1.0
-        has_prev = has_next = False
-    return {
-        "docs": docs,
-        "hasNextPage": has_next,
-        "hasPrevPage": has_prev,
-        "limit": _js_out(limit_arg),
-        "nextPage": _js_out(page_number + 1) if has_next else None,
-        "page": _js_out(page),
-        "pagingCounter": _js_out(paging_counter),
-        "prevPage": _js_out(page_number - 1) if has_prev else None,
-        "totalDocs": total_docs,
-        "totalPages": _js_out(total_pages),
-    }
+    totals = _counted(qs, all_ids, ids, paging, joined)
+    if totals is None or not totals.total_docs:
+        totals = _Totals(len(docs), 1.0, 1.0)
+    return _page_body(docs, paging, totals)
 
 
 @_guard
@@ -331,11 +370,12 @@ def _lead_label(count: int) -> str:
 
 
 @_guard
-def leads_update(query: dict, body: dict, *, authorized: bool) -> tuple[int, dict]:
+def leads_update(query: dict, body, *, authorized: bool) -> tuple[int, dict]:
     """PATCH /leads?where=…: every matching lead (or the first `limit` in `sort`
     order) gets the body; each lead is validated as a whole and saved or reported.
     Returns (status, body): 200 when all were saved, 400 with the saved `docs`
-    and one error per failed lead otherwise."""
+    and one error per failed lead otherwise. `body` is the parsed JSON, None
+    when the request carried no data."""
     where = _where_param(query)  # a JSON where that does not parse: 500, before all else
     if where is None or where == "":
         raise PayloadError(400, MISSING_WHERE)
@@ -343,25 +383,16 @@ def leads_update(query: dict, body: dict, *, authorized: bool) -> tuple[int, dic
     qs = _matching(query, where)
     limit = _number_param(query, "limit")
     fields = selected_fields(query.get("select"))
-    changes = changes_from_body(body)
-    checked = checked_fields(body)
+    data = _data_object(body)
+    checked = checked_fields(data)
     rows = qs.values_list("id", *(f.name for f in checked))
     if isinstance(limit, float) and limit > 0:
         rows = rows[: int(limit)]
-
-    saved_ids: list[int] = []
-    errors: list[dict] = []
     with transaction.atomic():
-        for row in rows:
-            lead_id, stored = row[0], row[1:]
-            field_errors = _merged_errors(changes, checked, stored)
-            if field_errors:
-                errors.append(
-                    {"id": lead_id, "isPublic": True, "message": invalid_message(field_errors)}
-                )
-            else:
-                saved_ids.append(lead_id)
-        _write(saved_ids, changes.values)
+        if body is None:
+            saved_ids, errors = [], [_internal_error(row[0]) for row in rows]
+        else:
+            saved_ids, errors = _validated(rows, changes_from_body(data), checked)
     docs = _docs(saved_ids, fields)
     total = len(docs) + len(errors)
     if errors:
@@ -369,6 +400,32 @@ def leads_update(query: dict, body: dict, *, authorized: bool) -> tuple[int, dic
         return 400, {"docs": docs, "errors": errors, "message": message}
     message = f"Updated {len(docs)} {_lead_label(len(docs))} successfully."
     return 200, {"docs": docs, "errors": [], "message": message}
+
+
+def _data_object(body) -> dict:
+    """The fields a body sets: a JSON list, text or number sets none."""
+    return body if isinstance(body, dict) else {}
+
+
+def _internal_error(lead_id: int) -> dict:
+    """Payload's per-lead answer when its update hooks fail on data that is not there."""
+    return {"id": lead_id, "isPublic": False, "message": SOMETHING_WENT_WRONG_TEXT}
+
+
+def _validated(rows, changes, checked) -> tuple[list[int], list[dict]]:
+    """Saves the changes on every row that passes validation; the errors of the others."""
+    saved_ids: list[int] = []
+    errors: list[dict] = []
+    for row in rows:
+        lead_id, stored = row[0], row[1:]
+        field_errors = _merged_errors(changes, checked, stored)
+        if field_errors:
+            message = invalid_message(field_errors)
+            errors.append({"id": lead_id, "isPublic": True, "message": message})
+        else:
+            saved_ids.append(lead_id)
+    _write(saved_ids, changes.values)
+    return saved_ids, errors
 
 
 def checked_fields(body: dict) -> list:
@@ -386,20 +443,25 @@ def _merged_errors(changes, checked, stored) -> list[FieldError]:
 
 
 @_guard
-def lead_update(lead_id: str, query: dict, body: dict, *, authorized: bool) -> dict:
-    """PATCH /leads/<id>: {doc, message}, or Payload's ValidationError."""
+def lead_update(lead_id: str, query: dict, body, *, authorized: bool) -> dict:
+    """PATCH /leads/<id>: {doc, message}, or Payload's ValidationError. `body` is
+    the parsed JSON, None when the request carried no data."""
     _authorize(authorized)
     pk = _lead_id(lead_id)
     fields = selected_fields(query.get("select"))
-    changes = changes_from_body(body)
-    checked = checked_fields(body)
+    data = _data_object(body)
+    changes = changes_from_body(data)
+    checked = checked_fields(data)
     with transaction.atomic():
-        rows = (
-            list(Lead.objects.filter(pk=pk).values_list(*(f.name for f in checked))) if pk else []
-        )
+        # "id" first: values_list() of no names would give every column.
+        names = ("id", *(f.name for f in checked))
+        rows = list(Lead.objects.filter(pk=pk).values_list(*names)) if pk else []
         if not rows:
             raise PayloadError(404, NOT_FOUND)
-        field_errors = _merged_errors(changes, checked, rows[0])
+        if not isinstance(body, (dict, list)):
+            # Payload's update hooks set fields on the data: it fails on none, text or a number.
+            raise ServerFault("the body is not an object")
+        field_errors = _merged_errors(changes, checked, rows[0][1:])
         if field_errors:
             raise PayloadError(400, _validation_error(pk, field_errors))
         _write([pk], changes.values)

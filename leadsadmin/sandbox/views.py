@@ -64,19 +64,20 @@ def _is_get_override(request) -> bool:
     )
 
 
-def _body(request) -> dict:
-    """The JSON body (or multipart `_payload`), as Payload reads it."""
+def _body(request):
+    """The JSON body (or multipart `_payload`), as Payload reads it; None when it
+    reads no data at all: another content type, an empty body, or `null`."""
     content_type = request.META.get("CONTENT_TYPE", "").split(";", 1)[0]
     try:
         if content_type == "application/json":
-            return json.loads(request.body) if request.body else {}
+            return json.loads(request.body) if request.body else None
         if content_type.startswith("multipart/"):
             # Django parses form bodies of POST only; Payload's admin PATCHes multipart.
             fields, _ = request.parse_file_upload(request.META, io.BytesIO(request.body))
             return json.loads(fields["_payload"]) if "_payload" in fields else {}
     except ValueError:
         raise PayloadError(400, INVALID_JSON) from None
-    return {}
+    return None
 
 
 def _route_not_found(request):
@@ -89,9 +90,7 @@ def leads(request):
         return 200, operations.leads_find(_query(request), authorized=_authorized(request))
     if request.method == "PATCH":
         body = _body(request)
-        return operations.leads_update(
-            _query(request), _dict(body), authorized=_authorized(request)
-        )
+        return operations.leads_update(_query(request), body, authorized=_authorized(request))
     return _route_not_found(request)
 
 
@@ -109,10 +108,6 @@ def lead(request, lead_id):
     if request.method == "PATCH":
         body = _body(request)
         return 200, operations.lead_update(
-            lead_id, _query(request), _dict(body), authorized=_authorized(request)
+            lead_id, _query(request), body, authorized=_authorized(request)
         )
     return _route_not_found(request)
-
-
-def _dict(body) -> dict:
-    return body if isinstance(body, dict) else {}

@@ -235,6 +235,8 @@ def _number_or_none(value):
 
 
 _JS_DATE_ONLY = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+# JavaScript's Date reads a time only with hours and minutes ("2024-01-01T00" is invalid).
+_JS_TIME = re.compile(r"T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$")
 
 
 def js_date(value):
@@ -252,6 +254,8 @@ def js_date(value):
         if _JS_DATE_ONLY.match(text):
             parts = [int(p) for p in text.split("-")] + [1, 1]
             return datetime(parts[0], parts[1], parts[2], tzinfo=UTC)
+        if "T" in text and not _JS_TIME.search(text):
+            return math.nan
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return math.nan
@@ -319,6 +323,24 @@ def _like(field: LeadField, pattern: str, negated: bool = False) -> Q:
 _DROP = object()
 
 
+class _Unequal:
+    """A value unequal to everything the column holds, which SQLite orders above
+    (text against a number column) or below (a number against a text column)
+    every stored value."""
+
+    def __init__(self, above: bool):
+        self.above = above
+
+
+_ABOVE_ALL = _Unequal(above=True)
+_BELOW_ALL = _Unequal(above=False)
+
+# Columns drizzle binds any value to: a number column takes String(value), a
+# checkbox its truthiness. Other columns fail on a list or an object.
+_ANY_VALUE_TYPES = NUMERIC_TYPES | {FieldType.BOOLEAN}
+_SQL_NUMERIC = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+
 def _coerce(field: LeadField, operator: str, value):
     if field.type == FieldType.BOOLEAN and isinstance(value, str):
         if value.lower() == "true":
@@ -326,22 +348,36 @@ def _coerce(field: LeadField, operator: str, value):
         elif value.lower() == "false":
             value = False
     if operator in ("in", "not_in", "all"):
-        items = _comma_list(value)
-        if items is None:
-            return _DROP
-        if field.type in NUMERIC_TYPES:
-            items = [js_parse_float(v) if isinstance(v, str) else v for v in items]
-        if field.type == FieldType.DATETIME:
-            items = [d for d in (js_date(v) for v in items) if not _is_invalid(d)]
-        return items
+        return _coerce_list(field, operator, value)
     if field.type in NUMERIC_TYPES and isinstance(value, str):
         return _number_or_none(value)
-    if field.type == FieldType.DATETIME:
+    # Payload turns only text and numbers into dates; true, false and null pass as they are.
+    if field.type == FieldType.DATETIME and _is_date_input(value):
         date = js_date(value)
         if _is_invalid(date):
             raise ServerFault("not a date")  # drizzle binds `undefined`
         return date
     return value
+
+
+def _coerce_list(field: LeadField, operator: str, value):
+    items = _comma_list(value)
+    if items is None:
+        return _DROP
+    if field.type in NUMERIC_TYPES:
+        items = [js_parse_float(v) if isinstance(v, str) else v for v in items]
+    unparseable = [v for v in items if _is_invalid(v)]
+    # Payload writes an id list into the SQL text itself: NaN there is an unknown
+    # column. An `in` of nothing parseable keeps the MongoDB answer (module docstring).
+    if field.name == "id" and unparseable and (operator != "in" or len(unparseable) < len(items)):
+        raise ServerFault("NaN in an id list")
+    if field.type == FieldType.DATETIME:
+        items = [d for d in (js_date(v) for v in items) if not _is_invalid(d)]
+    return items
+
+
+def _is_date_input(value) -> bool:
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
 
 
 def _js_truthy(value) -> bool:
@@ -351,22 +387,27 @@ def _js_truthy(value) -> bool:
 
 
 def _db_value(field: LeadField, value):
-    """A value as the column compares it; _DROP when it can never be equal."""
+    """A value as the column compares it, or an _Unequal when it never equals one."""
     if value is None:
         return None
     if field.type == FieldType.BOOLEAN:
         # drizzle writes a checkbox value as 1 when it is truthy, else 0.
         return _js_truthy(value)
     if field.type in NUMERIC_TYPES:
-        if isinstance(value, bool):
-            return float(value)
-        if isinstance(value, (int, float)):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
             return None if _is_invalid(float(value)) else float(value)
-        return _DROP
+        if field.name == "id":
+            # An integer column: the driver binds true/false as 1/0, and no list or object.
+            if isinstance(value, bool):
+                return float(value)
+            raise ServerFault("a list or an object as an id")
+        # Bound as String(value): SQLite reads numeric text as a number, other text
+        # sorts above every number.
+        text = js_string(value)
+        return float(text) if _SQL_NUMERIC.fullmatch(text) else _ABOVE_ALL
     if field.type == FieldType.DATETIME:
-        return value if isinstance(value, datetime) else _DROP
-    if isinstance(value, (dict, list)):
-        raise ServerFault("an object where a value belongs")
+        # Besides dates only true/false get here: bound as 1/0, below every date text.
+        return value if isinstance(value, datetime) else _BELOW_ALL
     return bound_text(value)
 
 
@@ -384,48 +425,73 @@ def bound_text(value) -> str:
 def _pattern_text(field: LeadField, value, *, bound: bool = False) -> str:
     """The text a LIKE compares with: `contains` builds it in a template string
     (JavaScript's String), `not_like` binds the value itself."""
-    if field.type == FieldType.DATETIME:
-        return payload_datetime(value) if isinstance(value, datetime) else "null"
+    if isinstance(value, datetime):
+        return payload_datetime(value)
     if value is None:
         return "null"
+    if bound and isinstance(value, bool) and field.type in _ANY_VALUE_TYPES:
+        # Observed: NOT LIKE true/false holds for every checkbox and number value.
+        return js_string(value)
     return bound_text(value) if bound else js_string(value)
 
 
 def _scalar_q(field: LeadField, column: str, operator: str, value) -> Q | None:
     if operator in ("in", "not_in", "all"):
         return _scalar_list_q(field, column, operator, value)
-    if isinstance(value, (dict, list)):
+    if _unbindable(field, operator, value):
         raise ServerFault("an object where a value belongs")
     if operator == "contains":
         return _like(field, f"%{_pattern_text(field, value)}%")
     if operator == "not_like":
+        if value is None:
+            return MATCH_NOTHING  # NOT LIKE NULL is never true
         return _like(field, _pattern_text(field, value, bound=True), negated=True)
     db_value = _db_value(field, value)
+    if operator in ("equals", "not_equals"):
+        return _equality_q(field, column, operator, db_value)
+    return _comparison_q(column, operator, db_value)
+
+
+def _unbindable(field: LeadField, operator: str, value) -> bool:
+    """A list or an object the driver cannot bind: a LIKE pattern takes no list,
+    and only the columns of _ANY_VALUE_TYPES turn one into a value."""
+    if isinstance(value, list) and operator in ("contains", "not_like"):
+        return True
+    return isinstance(value, (dict, list)) and field.type not in _ANY_VALUE_TYPES
+
+
+def _equality_q(field: LeadField, column: str, operator: str, db_value) -> Q:
+    never_equal = _never_equal(field, db_value)
     if operator == "equals":
         if db_value is None:
             return Q(**{f"{column}__isnull": True})
-        if db_value is _DROP:
-            return MATCH_NOTHING
-        return Q(**{column: db_value})
-    if operator == "not_equals":
-        if db_value is None:
-            return Q(**{f"{column}__isnull": False})
-        if db_value is _DROP:
-            return MATCH_ALL
-        return Q(**{f"{column}__isnull": True}) | (
-            Q(**{f"{column}__isnull": False}) & ~Q(**{column: db_value})
-        )
-    lookup = COMPARISON_LOOKUPS[operator]
-    if db_value is None or db_value is _DROP:
-        # SQL compares with NULL (or an incomparable value) as unknown: no match.
+        return MATCH_NOTHING if never_equal else Q(**{column: db_value})
+    if db_value is None:
+        return Q(**{f"{column}__isnull": False})
+    if never_equal:
+        return MATCH_ALL
+    return Q(**{f"{column}__isnull": True}) | (
+        Q(**{f"{column}__isnull": False}) & ~Q(**{column: db_value})
+    )
+
+
+def _comparison_q(column: str, operator: str, db_value) -> Q:
+    if db_value is None:
+        # SQL compares with NULL as unknown: no match.
         return MATCH_NOTHING
+    if isinstance(db_value, _Unequal):
+        above = db_value.above
+        greater = operator.startswith("greater_than")
+        # Every stored value lies on the other side of it.
+        return Q(**{f"{column}__isnull": False}) if greater != above else MATCH_NOTHING
+    lookup = COMPARISON_LOOKUPS[operator]
     return Q(**{f"{column}__{lookup}": db_value})
 
 
 def _scalar_list_q(field: LeadField, column: str, operator: str, values: list) -> Q:
     has_null = any(v is None for v in values)
     db_values = [_db_value(field, v) for v in values if v is not None]
-    db_values = [v for v in db_values if v is not _DROP and v is not None]
+    db_values = [v for v in db_values if v is not None and not _never_equal(field, v)]
     if operator == "all":
         # MongoDB's $all on a scalar: the value equals every listed element.
         distinct = set(db_values)
@@ -435,11 +501,20 @@ def _scalar_list_q(field: LeadField, column: str, operator: str, values: list) -
     if operator == "in":
         q = Q(**{f"{column}__in": db_values}) if db_values else MATCH_NOTHING
         return q | Q(**{f"{column}__isnull": True}) if has_null else q
+    if not values:
+        return MATCH_ALL  # drizzle's NOT IN of nothing is `true`
     # not_in: plain NOT IN, so rows whose value is null never match.
     if has_null:
         return MATCH_NOTHING
     q = Q(**{f"{column}__isnull": False})
     return q & ~Q(**{f"{column}__in": db_values}) if db_values else q
+
+
+def _never_equal(field: LeadField, db_value) -> bool:
+    """True for a value no stored one equals (Django would cut 42.5 to 42 for the id)."""
+    return isinstance(db_value, _Unequal) or (
+        field.name == "id" and isinstance(db_value, float) and not db_value.is_integer()
+    )
 
 
 # --- multi-value fields -----------------------------------------------------
@@ -485,7 +560,7 @@ def _list_q(field: LeadField, operator: str, value) -> Q | None:
     if operator == "like" and not isinstance(value, str):
         raise ServerFault("like needs a string")
     if operator == "contains":
-        operator = "equals"  # on a multi-value field: has this exact element
+        return _contains_q(field, value)
     if operator in ("in", "not_in", "all"):
         items = _comma_list(value)
         if items is None:
@@ -493,11 +568,25 @@ def _list_q(field: LeadField, operator: str, value) -> Q | None:
         if operator == "all":
             return _all_q(field, items)
         value = items
-    elif isinstance(value, (dict, list)):
+    elif isinstance(value, (dict, list)) and operator != "exists":
         raise ServerFault("an object where a value belongs")
     if field.type == FieldType.ENUM_LIST:
         return _element_q(f"{element_alias(field)}__value", operator, field, value)
     return _relation_list_q(field, operator, value)
+
+
+def _contains_q(field: LeadField, value) -> Q | None:
+    """On a multi-value field `contains` asks for an element equal to the value, or
+    to any value of a list (an empty list drops the condition). Payload compares a
+    null with `=` here, which is never true."""
+    if value is None:
+        return MATCH_NOTHING
+    if not isinstance(value, list):
+        return _list_q(field, "equals", value)
+    if not value:
+        return None
+    conditions = [_list_q(field, "equals", item) for item in value if item is not None]
+    return _combine(conditions, use_or=True) if conditions else MATCH_NOTHING
 
 
 def _all_q(field: LeadField, items: list) -> Q:
@@ -520,6 +609,8 @@ def _element_q(column: str, operator: str, field: LeadField, value) -> Q:
             q &= Q(**{f"{column}__payload_like": f"%{word}%"})
         return q
     if operator == "not_like":
+        if value is None:
+            return MATCH_NOTHING  # NOT LIKE NULL is never true
         return Q(**{f"{column}__payload_not_like": bound_text(value)})
     if operator in ("in", "not_in"):
         has_null = any(v is None for v in value)

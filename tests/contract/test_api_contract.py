@@ -1,4 +1,4 @@
-"""The client against the real Payload 3.90.2 server (../shared/payload-reference).
+"""The client against the real Payload 3.90.2 server of tests/contract/payload/.
 
 Reads compare the server's answer with the same condition evaluated here, on a
 snapshot of all 500 leads, using Payload's observed SQLite semantics
