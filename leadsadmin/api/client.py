@@ -492,34 +492,19 @@ class LeadsClient:
             self._log(shown_method, path, summary, status, started, attempt)
             retry_after = _retry_after(response) if status in (429, 503) else None
             if is_read and status in RETRY_STATUSES and attempt < self._max_attempts:
-                if retry_after is None:
-                    delay = self._backoff(attempt)
-                elif retry_after <= self._max_retry_after - slept:
-                    delay = retry_after
-                else:
-                    delay = None  # the API asks for a longer wait than a page can afford
+                delay = self._retry_delay(retry_after, attempt, slept)
                 if delay is not None:
                     slept += self._pause(delay)
                     continue
-            if 300 <= status < 400:
-                target = urlsplit(response.headers.get("Location", ""))
-                target = _without_userinfo(urlunsplit(target._replace(query="", fragment="")))
-                raise LeadsApiError(
-                    f"The leads API redirected {method} {path} (HTTP {status}) to "
-                    f"{target or 'another address'}; set LEADS_API_URL to the address it "
-                    "redirects to (a redirected update would not be repeated).",
-                    status=status,
-                )
-            body = _json_or_none(response)
-            if body is None and 200 <= status < 300:
-                kind = response.headers.get("Content-Type", "no content type").split(";")[0]
-                raise ProtocolError(
-                    f"The leads API answered {method} {path} with {kind} instead of JSON; "
-                    "is LEADS_API_URL the API's address (ending in /api)?",
-                    status=status,
-                )
-            return status, body, retry_after
+            return status, _answer_json(response, method, path), retry_after
         raise AssertionError("unreachable")  # the loop always returns or raises
+
+    def _retry_delay(self, retry_after, attempt: int, slept: float) -> float | None:
+        """How long to wait before reading again; None: the API asks for a longer
+        wait than a page can afford."""
+        if retry_after is None:
+            return self._backoff(attempt)
+        return retry_after if retry_after <= self._max_retry_after - slept else None
 
     def _backoff(self, attempt: int) -> float:
         ceiling = min(self._backoff_cap, self._backoff_base * 2 ** (attempt - 1))
@@ -570,6 +555,29 @@ class LeadsClient:
             advice = "Check LEADS_API_URL, the network and that the API is up."
         return ApiUnreachable(f"The leads API at {where} could not be reached ({reason}). {advice}")
 
+    def _refusal(self, body: dict, what: str, messages: list[str]) -> LeadsApiError:
+        """A 400 with Payload's error body: a query the API cannot run, or values
+        it refused."""
+        first = (body.get("errors") or [{}])[0]
+        if isinstance(first, dict) and first.get("name") == "QueryError":
+            paths = [
+                self._scrub(str(item.get("path")))
+                for item in first.get("data") or []
+                if isinstance(item, dict) and item.get("path")
+            ]
+            return QueryRefused(
+                f"The leads API cannot filter by {', '.join(paths) or 'this query'}: "
+                "the field or operator is unknown to it. Remove that condition.",
+                paths=paths,
+            )
+        details = _validation_details(first)
+        if details:
+            messages = [self._scrub(m) for m in details]
+        said = f" It said: {' '.join(messages)}" if messages else ""
+        return ValidationFailed(
+            f"The leads API refused {what} (HTTP 400).{said}", messages=messages
+        )
+
     def _raise_for(self, status: int, body, retry_after: float | None, *, what: str):
         messages = [self._scrub(m)[:_MAX_SERVER_MESSAGE] for m in _server_messages(body)]
         said = f" It said: {' '.join(messages)}" if messages else ""
@@ -595,25 +603,7 @@ class LeadsClient:
                 status=status,
             )
         if status == 400 and isinstance(body, dict):
-            first = (body.get("errors") or [{}])[0]
-            if isinstance(first, dict) and first.get("name") == "QueryError":
-                paths = [
-                    self._scrub(str(item.get("path")))
-                    for item in first.get("data") or []
-                    if isinstance(item, dict) and item.get("path")
-                ]
-                raise QueryRefused(
-                    f"The leads API cannot filter by {', '.join(paths) or 'this query'}: "
-                    "the field or operator is unknown to it. Remove that condition.",
-                    paths=paths,
-                )
-            details = _validation_details(first)
-            if details:
-                messages = [self._scrub(m) for m in details]
-                said = f" It said: {' '.join(messages)}"
-            raise ValidationFailed(
-                f"The leads API refused {what} (HTTP 400).{said}", messages=messages
-            )
+            raise self._refusal(body, what, messages)
         if status == 400:
             raise ValidationFailed(f"The leads API refused {what} (HTTP 400).", messages=[])
         if 200 <= status < 300:
@@ -627,6 +617,30 @@ class LeadsClient:
 
 
 # --- helpers for answers --------------------------------------------------------
+
+
+def _answer_json(response: httpx.Response, method: str, path: str):
+    """The answer's JSON (None when it has none); a redirect or a 2xx without
+    JSON is an error that says what to check."""
+    status = response.status_code
+    if 300 <= status < 400:
+        target = urlsplit(response.headers.get("Location", ""))
+        target = _without_userinfo(urlunsplit(target._replace(query="", fragment="")))
+        raise LeadsApiError(
+            f"The leads API redirected {method} {path} (HTTP {status}) to "
+            f"{target or 'another address'}; set LEADS_API_URL to the address it "
+            "redirects to (a redirected update would not be repeated).",
+            status=status,
+        )
+    body = _json_or_none(response)
+    if body is None and 200 <= status < 300:
+        kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+        raise ProtocolError(
+            f"The leads API answered {method} {path} with {kind} instead of JSON; "
+            "is LEADS_API_URL the API's address (ending in /api)?",
+            status=status,
+        )
+    return body
 
 
 def _after(where: dict, last_id: int) -> dict:
