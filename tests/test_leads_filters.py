@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.http import QueryDict
+from django.utils import timezone
 
 from leadsadmin.leads.builder import (
     builder_rows,
@@ -23,6 +24,7 @@ from leadsadmin.leads.pasted_where import filter_from_where
 from leadsadmin.schema import FIELDS, OPERATORS_BY_TYPE, FieldType, lead_field
 
 BERLIN = ZoneInfo("Europe/Berlin")
+NEW_YORK = ZoneInfo("America/New_York")
 
 
 def one(field, op, *values, tz=dt.UTC):
@@ -239,7 +241,7 @@ TWO_GROUPS = (
     "&c2=0.0&f2=exterior&op2=all&v2=Red&v2=Blue"
     "&c3=0.0.0&f3=email&op3=like&v3=gmail+frank"
     "&c4=0.0.0&f4=manual&op4=equals&v4=true"
-    "&c5=1&f5=createdAt&op5=less_than&v5=2026-01-01T10:00"
+    "&c5=1&f5=createdAt&op5=less_than&v5=2026-01-01T10:00:00.000Z"
 )
 
 
@@ -331,7 +333,7 @@ def test_where_json_round_trips():
         ({"manual": {"equals": "true"}}, "c0=0&f0=manual&op0=equals&v0=true"),
         (
             {"updatedAt": {"greater_than": "2026-03-01T10:30:00.000Z"}},
-            "c0=0&f0=updatedAt&op0=greater_than&v0=2026-03-01T10:30",
+            "c0=0&f0=updatedAt&op0=greater_than&v0=2026-03-01T10:30:00.000Z",
         ),
         ({}, ""),
     ],
@@ -342,9 +344,24 @@ def test_pasted_wheres_load_as_filters(where, query):
     assert querystring_from_filter(tree) == query
 
 
-def test_pasted_where_dates_are_shown_in_the_users_time_zone():
+def test_pasted_where_dates_stay_utc_in_the_url_and_show_in_the_users_time_zone():
     tree = filter_from_where({"updatedAt": {"less_than": "2026-07-01T10:00:00.000Z"}}, tz=BERLIN)
-    assert tree.conditions()[0].values == ["2026-07-01T12:00"]
+    assert tree.conditions()[0].values == ["2026-07-01T10:00:00.000Z"]
+    with timezone.override(BERLIN):
+        controls = condition_controls(tree.conditions()[0], "0")
+    assert controls.value_text == "2026-07-01T12:00"
+
+
+def test_a_typed_date_time_goes_in_the_url_as_utc():
+    """Typed in the user's zone; the URL holds UTC ISO 8601, so a shared link means
+    the same moment wherever it is opened."""
+    query = "c0=0&f0=createdAt&op0=less_than&v0=2026-01-01T10:00"
+    tree = filter_from_querydict(QueryDict(query), tz=BERLIN)
+    assert querystring_from_filter(tree) == (
+        "c0=0&f0=createdAt&op0=less_than&v0=2026-01-01T09:00:00.000Z"
+    )
+    again = filter_from_querydict(QueryDict(querystring_from_filter(tree)), tz=NEW_YORK)
+    assert where_from_filter(again) == where_from_filter(tree)
 
 
 def test_pasted_where_is_validated_like_the_form():

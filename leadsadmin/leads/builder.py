@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from leadsadmin.core.values import local_datetime
 from leadsadmin.leads.filters import Condition, FilterTree, Group, condition_validate
 from leadsadmin.leads.widgets import widget_kind
 from leadsadmin.schema import GROUP_LABELS, LIST_OPERATORS, FieldType, LeadField, fields_by_group
@@ -162,6 +163,8 @@ def _fill_value_control(controls: ConditionControls, lead_field: LeadField, op: 
     """The field's control from ``widget_kind`` (the one shared with the bulk form),
     asked for several values under a list operator; "is set" always asks yes or no."""
     values = controls.condition.values
+    if lead_field.type is FieldType.DATETIME and not controls.condition.error:
+        values = [_typed_moment(value) for value in values]  # the URL's UTC, as typed
     several = op in LIST_OPERATORS
     controls.value_kind = "yesno" if op == "exists" else widget_kind(lead_field, several=several)
     if controls.value_kind == "yesno":
@@ -181,6 +184,15 @@ def _fill_value_control(controls: ConditionControls, lead_field: LeadField, op: 
         controls.value_text = values[0] if values else ""
         if controls.condition.error and controls.value_kind == "number":
             controls.value_kind = "text"  # a number input would blank out what was typed
+
+
+def _typed_moment(value: str) -> str:
+    """A UTC ISO date-time as the user's `datetime-local` value (seconds only when
+    there are some); text that is none is shown as it came."""
+    local = local_datetime(value)
+    if local is None:
+        return value
+    return local.strftime("%Y-%m-%dT%H:%M:%S" if local.second else "%Y-%m-%dT%H:%M")
 
 
 def _value_options(lead_field: LeadField, values: list[str]) -> list[Option]:

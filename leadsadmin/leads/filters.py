@@ -279,9 +279,14 @@ def condition_validate(condition: Condition, tz: dt.tzinfo | None = None) -> Con
         )
         return condition
     try:
-        condition_where_value(condition, tz)
+        value = condition_where_value(condition, tz)
     except ValueError as exc:
         condition.error = str(exc)
+        return condition
+    if lead_field.type is FieldType.DATETIME and condition.op != "exists":
+        # Date-times live in the URL as UTC ISO 8601: a shared link means the same
+        # moment in every time zone (the builder shows it in the viewer's zone).
+        condition.values = value if isinstance(value, list) else [value]
     return condition
 
 
