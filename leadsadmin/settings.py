@@ -112,7 +112,10 @@ BULK_APPROVAL_EXEMPT_SUPERUSERS = _bool("BULK_APPROVAL_EXEMPT_SUPERUSERS", True)
 # Email (proposals tell their proposer the outcome): EMAIL_URL as django-environ
 # reads it, the console in development; as Django 6.1's MAILERS, which replaces
 # the EMAIL_* settings.
-_email = _read("EMAIL_URL", env.email_url, "consolemail://")
+try:
+    _email = env.email_url("EMAIL_URL", default="consolemail://")
+except ImproperlyConfigured as exc:  # django-environ's message does not name the variable
+    raise ImproperlyConfigured(f"EMAIL_URL is malformed: {exc}") from None
 _EMAIL_OPTIONS = {
     "EMAIL_HOST": "host",
     "EMAIL_PORT": "port",
