@@ -574,3 +574,29 @@ def test_a_failed_job_is_emailed_and_noticed(signed_in, make_user, make_operatio
     text = _text(client.get("/proposals/mine"))
     assert f"Proposal {proposal.pk} was approved by {operation.created_by.username}" in text
     assert "failed: 1 lead of 3 updated" in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mail_server_that_is_down_does_not_break_the_outcome(
+    make_user, make_operation, settings, caplog
+):
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2},
+        }
+    }
+    operation = make_operation(state=OperationState.FINISHED)
+    proposal = Proposal.objects.create(
+        proposed_by=make_user("salesops"),
+        changes=operation.changes,
+        reason="r",
+        count_seen=3,
+        state=State.APPROVED,
+        operation=operation,
+        decided_by=operation.created_by,
+    )
+    operation_ended.send(sender=None, operation_id=operation.pk)
+    proposal.refresh_from_db()
+    assert proposal.unread
+    assert f"Proposal {proposal.pk}: email to its proposer failed" in caplog.text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.core.mail import send_mail
 from django.db import transaction
@@ -9,6 +11,8 @@ from django.template.loader import render_to_string
 
 from leadsadmin.proposals.models import Proposal
 from leadsadmin.proposals.selectors import change_lines, proposal_notice
+
+logger = logging.getLogger(__name__)
 
 
 def proposal_notices_queue(request) -> None:
@@ -35,7 +39,12 @@ def proposal_email_send(proposal_id: int) -> None:
     _, text = proposal_notice(proposal)
     context = {"proposal": proposal, "text": text, "lines": change_lines(proposal)}
     body = render_to_string("proposals/email/outcome.txt", context)
-    send_mail(f"Leads Admin: {text}"[:150], body, None, [address])
+    try:
+        send_mail(f"Leads Admin: {text}"[:150], body, None, [address])
+    except OSError as exc:
+        # Sent after the decision or the job is committed: a mail server that is
+        # down must not turn either into an error; the notice still shows.
+        logger.warning("Proposal %s: email to its proposer failed: %s", proposal.pk, exc)
 
 
 def proposal_email_on_commit(proposal_id: int) -> None:
