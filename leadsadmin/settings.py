@@ -110,10 +110,13 @@ BULK_APPROVAL_THRESHOLD = _read("BULK_APPROVAL_THRESHOLD", env.int, 1000)
 BULK_APPROVAL_EXEMPT_SUPERUSERS = _bool("BULK_APPROVAL_EXEMPT_SUPERUSERS", True)
 
 # Email (proposals tell their proposer the outcome): EMAIL_URL as django-environ
-# reads it, the console in development; as Django 6.1's MAILERS, which replaces
-# the EMAIL_* settings.
+# reads it; by default the console in development and an SMTP server on this
+# machine in production (check --deploy warns about a console there). Set as
+# Django 6.1's MAILERS, which replaces the EMAIL_* settings.
 try:
-    _email = env.email_url("EMAIL_URL", default="consolemail://")
+    _email = env.email_url(
+        "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
+    )
 except ImproperlyConfigured as exc:  # django-environ's message does not name the variable
     raise ImproperlyConfigured(f"EMAIL_URL is malformed: {exc}") from None
 _EMAIL_OPTIONS = {
