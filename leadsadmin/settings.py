@@ -105,6 +105,39 @@ SANDBOX_SELF_URL = env.str("SANDBOX_SELF_URL", default="http://127.0.0.1:8000").
 BULK_CONFIRM_THRESHOLD = _read("BULK_CONFIRM_THRESHOLD", env.int, 500)
 BULK_CHUNK_SIZE = _read("BULK_CHUNK_SIZE", env.int, 100)
 BULK_MAX_OPERATION_SIZE = _read("BULK_MAX_OPERATION_SIZE", env.int, 10_000)
+# Four eyes: a bulk edit of more leads than this needs another team lead's approval.
+BULK_APPROVAL_THRESHOLD = _read("BULK_APPROVAL_THRESHOLD", env.int, 1000)
+BULK_APPROVAL_EXEMPT_SUPERUSERS = _bool("BULK_APPROVAL_EXEMPT_SUPERUSERS", True)
+
+# Email (proposals tell their proposer the outcome): EMAIL_URL as django-environ
+# reads it; by default the console in development and an SMTP server on this
+# machine in production (check --deploy warns about a console there). Set as
+# Django 6.1's MAILERS, which replaces the EMAIL_* settings.
+try:
+    _email = env.email_url(
+        "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
+    )
+except ImproperlyConfigured as exc:  # django-environ's message does not name the variable
+    raise ImproperlyConfigured(f"EMAIL_URL is malformed: {exc}") from None
+_EMAIL_OPTIONS = {
+    "EMAIL_HOST": "host",
+    "EMAIL_PORT": "port",
+    "EMAIL_HOST_USER": "username",
+    "EMAIL_HOST_PASSWORD": "password",
+    "EMAIL_USE_TLS": "use_tls",
+    "EMAIL_USE_SSL": "use_ssl",
+}
+MAILERS = {
+    "default": {
+        "BACKEND": _email["EMAIL_BACKEND"],
+        "OPTIONS": {
+            option: _email[name]
+            for name, option in _EMAIL_OPTIONS.items()
+            if _email.get(name) is not None
+        },
+    }
+}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Leads Admin <leads-admin@localhost>")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -121,6 +154,7 @@ INSTALLED_APPS = [
     "leadsadmin.sandbox",
     "leadsadmin.bulk",
     "leadsadmin.audit",
+    "leadsadmin.proposals",
     "leadsadmin.ops",
 ]
 
@@ -155,6 +189,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "leadsadmin.proposals.context_processors.proposals",
             ],
         },
     },

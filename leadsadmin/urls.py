@@ -15,6 +15,7 @@ urlpatterns = [
     path("bulk/", include("leadsadmin.bulk.urls")),
     path("sandbox/api/", include("leadsadmin.sandbox.urls")),
     path("audit/", include("leadsadmin.audit.urls")),
+    path("proposals/", include("leadsadmin.proposals.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]

@@ -104,13 +104,15 @@ def test_roles_migration_created_groups_with_permissions():
     def codenames(name):
         return set(Group.objects.get(name=name).permissions.values_list("codename", flat=True))
 
-    assert codenames(roles.SALES_OPS) == {"view_leads", "export_leads"}
+    assert codenames(roles.SALES_OPS) == {"view_leads", "export_leads", "propose_bulk_edit"}
     assert codenames(roles.TEAM_LEADS) == {
         "view_leads",
         "export_leads",
         "bulk_edit_leads",
         "revert_changes",
         "view_audit",
+        "propose_bulk_edit",
+        "approve_bulk_edit",
     }
     assert codenames(roles.AUDITORS) == {"view_audit"}
 

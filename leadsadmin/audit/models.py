@@ -1,7 +1,8 @@
 """Audit events and the hash chain over every ended record.
 
 An `AuditEvent` is something worth keeping that is not a bulk operation: a
-failed sign-in, a refused attempt to open a bulk or revert page. Events are
+failed sign-in, a refused attempt to open a bulk or revert page, a bulk edit
+proposed, approved, rejected or withdrawn. Events are
 append-only: once written they cannot be saved again or deleted.
 
 The chain (`ChainLink`) holds, for each ended bulk operation and each event in
@@ -54,6 +55,10 @@ class AuditEvent(AppendOnly):
         SIGN_IN_FAILED = "sign_in_failed", "Failed sign-in"
         SIGN_IN_LOCKED = "sign_in_locked", "Sign-in locked out"
         ACCESS_REFUSED = "access_refused", "Refused access"
+        PROPOSAL_SENT = "proposal_sent", "Bulk edit proposed"
+        PROPOSAL_APPROVED = "proposal_approved", "Proposal approved"
+        PROPOSAL_REJECTED = "proposal_rejected", "Proposal rejected"
+        PROPOSAL_WITHDRAWN = "proposal_withdrawn", "Proposal withdrawn"
 
     kind = models.CharField(max_length=32, choices=Kind, db_index=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

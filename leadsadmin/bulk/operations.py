@@ -262,12 +262,34 @@ def confirmation_matches(operation: BulkOperation, typed: str) -> bool:
     return digits == str(operation.total)
 
 
+def approval_required(*, operation: BulkOperation, user) -> bool:
+    """Whether applying `operation` needs another team lead's approval (the
+    four-eyes rule): more leads than BULK_APPROVAL_THRESHOLD, unless `user` is a
+    superuser exempted by BULK_APPROVAL_EXEMPT_SUPERUSERS. A revert puts back
+    what an operation already applied and is not a new edit: it is not held."""
+    if operation.reverts_id or operation.total <= settings.BULK_APPROVAL_THRESHOLD:
+        return False
+    return not (user.is_superuser and settings.BULK_APPROVAL_EXEMPT_SUPERUSERS)
+
+
 def bulk_operation_apply(
-    *, operation: BulkOperation, user, confirmation: str = "", origin: dict | None = None
+    *,
+    operation: BulkOperation,
+    user,
+    confirmation: str = "",
+    origin: dict | None = None,
+    approved: bool = False,
 ) -> bool:
     """Moves a reviewed operation to the queue and enqueues its run, once.
     Returns False when it had already been applied (the second click).
-    `origin` is the applier's request_origin()."""
+    `origin` is the applier's request_origin(); `approved` says that another
+    person approved it, as the four-eyes rule asks above the threshold."""
+    if not approved and approval_required(operation=operation, user=user):
+        raise OperationRefused(
+            f"This operation changes {operation.total:,} leads, more than the "
+            f"{settings.BULK_APPROVAL_THRESHOLD:,} one person may apply alone: "
+            "send it for approval by another team lead."
+        )
     if operation.total > settings.BULK_MAX_OPERATION_SIZE and not user.is_superuser:
         raise OperationRefused(
             f"This operation changes {operation.total:,} leads, more than the "

@@ -17,6 +17,7 @@ from leadsadmin.bulk.forms import BulkChangeForm, ChangeReasonForm
 from leadsadmin.bulk.models import BulkOperation, PinnedLead
 from leadsadmin.bulk.operations import (
     OperationRefused,
+    approval_required,
     bulk_operation_apply,
     bulk_operation_cancel,
     bulk_operation_prepare,
@@ -123,6 +124,8 @@ def _review_context(request, operation, confirmation_error=""):
         "over_limit": operation.total > _max_size(),
         "max_size": _max_size(),
         "confirmation_error": confirmation_error,
+        "needs_approval": approval_required(operation=operation, user=request.user),
+        "approval_threshold": settings.BULK_APPROVAL_THRESHOLD,
     }
 
 

@@ -17,4 +17,6 @@ class Access(models.Model):
             ("bulk_edit_leads", "Bulk-edit leads"),
             ("revert_changes", "Revert recorded changes"),
             ("view_audit", "View the audit trail"),
+            ("propose_bulk_edit", "Propose bulk edits for approval"),
+            ("approve_bulk_edit", "Approve or reject proposed bulk edits"),
         ]
