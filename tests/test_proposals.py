@@ -302,7 +302,13 @@ def test_approve_and_apply_runs_as_the_approvers_operation_and_tells_the_propose
         f"Proposal {proposal.pk}: approved and applied as bulk operation {operation.pk}"
     )
     assert event.user.username == "teamlead"
+    assert event.operation == operation
     assert ChainLink.objects.filter(record_type="event", record_id=event.pk).exists()
+    # The operation's record and its leads' history show the approval.
+    audit_page = approver.get(f"/audit/operations/{operation.pk}/").text
+    assert "Proposal approved by teamlead" in audit_page
+    lead_id = operation.pinned.first().lead_id
+    assert "Proposal approved by teamlead" in approver.get(f"/audit/leads/{lead_id}/").text
 
     # Two emails: the approval, then the job's outcome.
     assert [m.to for m in mail.outbox] == [["salesops@example.com"]] * 2

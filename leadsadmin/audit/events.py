@@ -10,7 +10,9 @@ from leadsadmin.audit.models import AuditEvent, ChainLink
 from leadsadmin.core.origin import request_origin
 
 
-def audit_event_record(*, kind: str, request=None, user=None, username="", detail="") -> AuditEvent:
+def audit_event_record(
+    *, kind: str, request=None, user=None, username="", detail="", operation=None
+) -> AuditEvent:
     """Writes an event and seals it into the chain, both or neither."""
     if user is not None and not user.is_authenticated:
         user = None
@@ -22,6 +24,7 @@ def audit_event_record(*, kind: str, request=None, user=None, username="", detai
             username=username or (user.get_username() if user else ""),
             path=request.get_full_path()[:2000] if request is not None else "",
             detail=detail,
+            operation=operation,
             ip_address=origin["ip"],
             user_agent=origin["user_agent"],
         )

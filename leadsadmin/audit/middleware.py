@@ -1,4 +1,4 @@
-"""Refused attempts to open a bulk or revert page are audit events."""
+"""Refused attempts to open a bulk, revert or proposal page are audit events."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from django.core.exceptions import PermissionDenied
 from leadsadmin.audit.events import audit_event_record
 from leadsadmin.audit.models import AuditEvent
 
-GUARDED_NAMESPACES = frozenset({"bulk"})
+GUARDED_NAMESPACES = frozenset({"bulk", "proposals"})
 
 
 def is_guarded(request) -> bool:
-    """A page that changes leads: bulk edits and reverts."""
+    """A page that changes leads or decides who may: bulk edits, reverts, proposals."""
     match = getattr(request, "resolver_match", None)
     if match is None:
         return False

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from leadsadmin.bulk.models import BulkOperation
 from leadsadmin.core.records import RecordFrozen
 
 
@@ -70,6 +71,14 @@ class AuditEvent(AppendOnly):
     user_agent = models.TextField(blank=True)
     path = models.TextField(blank=True)
     detail = models.TextField(blank=True)
+    operation = models.ForeignKey(
+        BulkOperation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+        help_text="The bulk operation it concerns.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

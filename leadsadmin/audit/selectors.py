@@ -62,5 +62,6 @@ def lead_history(lead_id: int) -> QuerySet[PinnedLead]:
         PinnedLead.objects.filter(lead_id=lead_id)
         .exclude(operation__state=State.PINNING)
         .select_related("operation", "operation__created_by", "operation__applied_by")
+        .prefetch_related("operation__events")
         .order_by("operation__created_at", "operation_id")
     )

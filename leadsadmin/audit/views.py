@@ -76,6 +76,7 @@ def audit_operation(request, operation_id):
         "lead_rows": outcome_rows(operation, None, LEADS_PER_PAGE, offset),
         "field_labels": [c.lead_field.label for c in operation.change_list],
         "reverted_by": operation.reverted_by.exclude(state=BulkOperation.State.DISCARDED),
+        "events": operation.events.order_by("created_at", "id"),
         "can_revert": request.user.has_perm(REVERT_CHANGES) and not revert_refusal(operation),
         "can_open_job": request.user.has_perm(BULK_EDIT_LEADS),
     }

@@ -106,7 +106,8 @@ def proposal_from_review(*, operation: BulkOperation, user, request=None) -> Pro
         why = f"Sent for approval as proposal {proposal.pk}."
         if not bulk_operation_discard(operation=operation, why=why):
             raise ProposalRefused(f"Operation {operation.pk} is no longer a review to send.")
-        _record(Kind.PROPOSAL_SENT, proposal, user, request, _sent_detail(proposal, operation))
+        detail = _sent_detail(proposal, operation)
+        _record(Kind.PROPOSAL_SENT, proposal, user, request, detail, operation=operation)
     return proposal
 
 
@@ -184,7 +185,7 @@ def proposal_approve(
             f"Proposal {proposal.pk}: approved and applied as bulk operation {review.pk} "
             f"({review.total:,} leads pinned, {proposal.count_seen:,} when proposed)."
         )
-        _record(Kind.PROPOSAL_APPROVED, proposal, user, request, detail)
+        _record(Kind.PROPOSAL_APPROVED, proposal, user, request, detail, operation=review)
         proposal_email_on_commit(proposal.pk)
     proposal.refresh_from_db()
     return review
@@ -238,5 +239,5 @@ def _sent_detail(proposal: Proposal, operation: BulkOperation | None = None) -> 
     )
 
 
-def _record(kind, proposal, user, request, detail) -> None:
-    audit_event_record(kind=kind, request=request, user=user, detail=detail)
+def _record(kind, proposal, user, request, detail, operation=None) -> None:
+    audit_event_record(kind=kind, request=request, user=user, detail=detail, operation=operation)
