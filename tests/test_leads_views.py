@@ -9,7 +9,7 @@ import pytest
 from django.http import QueryDict
 
 from leadsadmin.api import get_client
-from leadsadmin.leads.columns import DEFAULT_COLUMNS
+from leadsadmin.leads.columns import COLUMNS, DEFAULT_COLUMNS
 from leadsadmin.leads.filters import filter_from_querydict, where_from_filter
 from leadsadmin.leads.models import ColumnPreference, SavedFilter
 from leadsadmin.sandbox.querystring import parse_query_string
@@ -564,6 +564,26 @@ def test_a_filter_without_a_name_is_not_saved(client_as, recording_api):
     assert SavedFilter.objects.count() == 0
 
 
+@live
+def test_export_of_all_fields_is_in_id_order_whatever_the_sort(client_as, seeded_sandbox):
+    query = one_condition("year", "greater_than", ["2012"])
+    response = client_as("salesops").get(f"/leads/export.csv?{query}&sort=-email&fields=all")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert sorted(rows[0]) == sorted(column.label for column in COLUMNS.values())
+    assert rows[0][: len(DEFAULT_COLUMNS)] == [COLUMNS[key].label for key in DEFAULT_COLUMNS]
+    ids = [int(row[rows[0].index("ID")]) for row in rows[1:]]
+    assert len(ids) > 100
+    assert ids == sorted(ids)
+
+
+def test_the_export_links_offer_the_columns_shown_or_all_fields(client_as, recording_api):
+    html = client_as("salesops").get("/leads/?sort=email").content.decode()
+    assert "Export CSV, in id order:" in html
+    shown = 'href="/leads/export.csv?sort=email" hx-boost="false" aria-describedby="export-label"'
+    assert f"{shown}>Columns shown</a>" in html
+    assert 'href="/leads/export.csv?sort=email&amp;fields=all"' in html
+
+
 # ---------------------------------------------------------------- columns
 
 
@@ -623,6 +643,23 @@ def test_the_lead_detail_names_the_lead_without_placeholders(client_as, recordin
 
 
 # ---------------------------------------------------------------- export
+
+
+def test_the_preview_can_be_marked_out_of_date_and_cuts_long_values(client_as, recording_api):
+    recording_api.respond = lambda request: httpx.Response(
+        200,
+        json=empty_page(
+            [{"id": 7, "firstName": "Maximiliana", "processStatuses": ["Lost", "On Hold"]}]
+        ),
+    )
+    html = client_as("salesops").get("/leads/").content.decode()
+    assert 'aria-live="polite"' in html.split('class="match-count"')[1].split(">")[0]
+    assert (
+        '<p class="stale-note" id="stale-note" role="status" hidden>Out of date: press Preview</p>'
+        in html
+    )
+    assert '<td title="Maximiliana">' in html
+    assert '<td title="Lost, On Hold">' in html
 
 
 @live
