@@ -37,8 +37,19 @@
   document.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && event.target.matches(".option-filter")) event.preventDefault();
   });
+  // A row swapped in after its field changed: the focus was on a control the swap
+  // removed (Tab from the search box skips the still-disabled operator), so it is
+  // put on the row's operator, the next thing to choose.
+  function refocus(target) {
+    if (!/^condition-\d+$/.test(target.id) || document.activeElement !== document.body) return;
+    var row = document.getElementById(target.id);
+    if (!row) return;
+    (row.querySelector("select[name^=op]:not([disabled])") || row.querySelector("select")).focus();
+  }
+
   document.addEventListener("htmx:afterSettle", function (event) {
     reveal(event.detail.elt);
+    refocus(event.detail.target);
   });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () { reveal(document); });
