@@ -706,3 +706,50 @@ def test_export_guards_formulas_in_every_column_and_keeps_a_leading_tab(client_a
     response = client_as("salesops").get("/leads/export.csv?cols=name,email,year")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[1] == ["'\t=HYPERLINK(1)", "'@x", "-3"]
+
+
+# ---------------------------------------------------------------- selection
+
+
+def test_the_selection_lives_in_the_url_and_survives_sorting_and_paging(client_as, recording_api):
+    docs = [{"id": lead_id, "firstName": f"Lead {lead_id}"} for lead_id in (3, 5)]
+    recording_api.respond = lambda request: httpx.Response(200, json=empty_page(docs, total=60))
+    query = one_condition("reason", "equals", ["Test"])
+    shown = query.replace("&", "&amp;")  # as the page's HTML writes it
+    html = client_as("teamlead").get(f"/leads/?{query}&sel=9&sel=3&sel=x&sel=0").content.decode()
+    assert "2 leads selected" in html
+    assert 'id="sel-3" name="sel" value="3" aria-label="Select lead 3" checked>' in html
+    assert 'id="sel-5" name="sel" value="5" aria-label="Select lead 5">' in html
+    # lead 9 is on another page: the form keeps it as a hidden field
+    assert '<input type="hidden" name="sel" value="9">' in html
+    assert '<input type="hidden" name="sel" value="3">' not in html
+    assert f'href="?{shown}&amp;sort=email&amp;sel=3&amp;sel=9"' in html  # the sort link
+    assert f'href="?{shown}&amp;page=2&amp;sel=3&amp;sel=9"' in html  # the next page
+    assert f'href="/bulk/new?{shown}&amp;ids=3,9"' in html
+    assert ">Bulk edit selected<" in html
+    assert ">Select all 60 matching<" in html
+
+
+def test_selecting_all_matching_selects_the_filter(client_as, recording_api):
+    recording_api.respond = lambda request: httpx.Response(
+        200, json=empty_page([{"id": 3}], total=60)
+    )
+    query = one_condition("reason", "equals", ["Test"])
+    shown = query.replace("&", "&amp;")  # as the page's HTML writes it
+    html = client_as("teamlead").get(f"/leads/?{query}&sel=all&sel=3").content.decode()
+    assert "All 60 matching leads selected" in html
+    assert 'aria-label="Select lead 3" checked disabled>' in html
+    assert f'href="/bulk/new?{shown}"' in html
+    assert f'href="?{shown}">Clear selection</a>' in html
+    assert "Select all 60 matching" not in html
+
+
+def test_no_selection_offers_no_bulk_edit_of_it(client_as, recording_api):
+    recording_api.respond = lambda request: httpx.Response(200, json=empty_page([{"id": 3}]))
+    html = client_as("teamlead").get("/leads/").content.decode()
+    assert "0 leads selected" in html
+    assert "Bulk edit selected" not in html
+    assert "Clear selection" not in html
+    html = client_as("salesops").get("/leads/?sel=3").content.decode()
+    assert "1 lead selected" in html
+    assert "Bulk edit selected" not in html  # sales ops do not bulk edit

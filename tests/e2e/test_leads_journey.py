@@ -123,3 +123,46 @@ def test_sales_ops_builds_previews_sorts_pages_opens_and_exports(
     assert header == [COLUMNS[key].label for key in DEFAULT_COLUMNS]
     assert fits_the_window(page)
     assert problems == []
+
+
+def test_a_selection_survives_paging_and_sorting_and_goes_to_bulk_edit(
+    small_page, make_user, seeded_sandbox, live_server
+):
+    page = small_page
+    problems = []
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    sign_in_on(page, live_server.url, make_user("teamlead"))
+    expect(page.get_by_text("0 leads selected")).to_be_visible()
+    rows = page.locator(".leads-table tbody tr")
+    first, second = rows.nth(0).get_by_role("checkbox"), rows.nth(1).get_by_role("checkbox")
+    first.check()
+    expect(page.get_by_text("1 lead selected")).to_be_visible()
+    expect(first).to_be_focused()  # the table was swapped in again around it
+    second.press("Space")
+    expect(page.get_by_text("2 leads selected")).to_be_visible()
+    chosen = [rows.nth(n).get_by_role("checkbox").get_attribute("value") for n in (0, 1)]
+
+    page.get_by_role("link", name="Next").click()
+    expect(page.get_by_text("Page 2 of 8")).to_be_visible()
+    rows.nth(0).get_by_role("checkbox").check()
+    expect(page.get_by_text("3 leads selected")).to_be_visible()
+    chosen.append(rows.nth(0).get_by_role("checkbox").get_attribute("value"))
+    page.get_by_role("link", name="Email").click()
+    expect(page.get_by_role("columnheader", name="Email")).to_have_attribute(
+        "aria-sort", "ascending"
+    )
+    expect(page.get_by_text("3 leads selected")).to_be_visible()
+    page.reload()
+    expect(page.get_by_text("3 leads selected")).to_be_visible()
+    ids = ",".join(str(i) for i in sorted(map(int, chosen)))
+    bulk = page.get_by_role("button", name="Bulk edit selected")
+    expect(bulk).to_have_attribute("href", f"/bulk/new?ids={ids}")
+
+    page.get_by_role("link", name="Select all 200 matching").click()
+    expect(page.get_by_text("All 200 matching leads selected")).to_be_visible()
+    expect(page.get_by_role("button", name="Bulk edit selected")).to_have_attribute(
+        "href", "/bulk/new?"
+    )
+    page.get_by_role("link", name="Clear selection").click()
+    expect(page.get_by_text("0 leads selected")).to_be_visible()
+    assert problems == []

@@ -32,9 +32,13 @@
     note.hidden = !stale;
   }
 
+  // Ticking a box sends the selection at once; its button is for pages without JavaScript.
   function remember() {
     previewed = conditions();
     markStale();
+    document.querySelectorAll(".selection-update").forEach(function (button) {
+      button.hidden = true;
+    });
   }
 
   document.addEventListener("input", markStale);
@@ -48,8 +52,11 @@
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
     if (elt.closest("thead")) {
-      var links = Array.prototype.slice.call(document.querySelectorAll("#preview thead a"));
-      focusAfter = "#preview thead th:nth-child(" + (links.indexOf(elt) + 1) + ") a";
+      var th = elt.closest("th");
+      var column = Array.prototype.indexOf.call(th.parentElement.children, th) + 1;
+      focusAfter = "#preview thead th:nth-child(" + column + ") a";
+    } else if (elt.id === "selection-form") {
+      focusAfter = null; // htmx puts the focus back on the ticked box (same id)
     } else if (elt.closest("#preview") || elt.id === "page-size") {
       focusAfter = ".match-count";
     }
