@@ -9,6 +9,7 @@ from leadsadmin.leads.builder import (
     builder_rows,
     condition_controls,
     condition_refit,
+    operator_hint,
     operator_label,
 )
 from leadsadmin.leads.builder_actions import filter_apply_action
@@ -443,15 +444,24 @@ def test_operator_names_say_what_the_api_does():
     assert operator_label(exterior, "in") == "has any of"
     assert operator_label(exterior, "not_in") == "has an item outside"
     assert operator_label(exterior, "equals") == "has"
-    assert operator_label(exterior, "not_equals") == "has an item other than, or is empty"
+    assert operator_label(exterior, "not_equals") == "has an item other than"
+    assert operator_hint(exterior, "not_equals") == "Leads with an empty list match too."
+    assert operator_hint(exterior, "not_in") == "Leads with an empty list are left out."
     assert operator_label(exterior, "all") == "has all of"
-    assert operator_label(email, "like") == "contains all words"
-    assert operator_label(email, "contains") == "contains text"
-    assert operator_label(email, "not_like") == "is not (ignoring case)"
-    assert operator_label(reason, "not_equals") == "is not (includes empty)"
-    assert operator_label(reason, "not_in") == "is none of (excludes empty)"
+    assert operator_label(email, "like") == "contains all the words"
+    assert operator_label(email, "contains") == "contains"
+    # not_like compares the whole text on Payload's SQL adapter: not "does not contain".
+    assert operator_label(email, "not_like") == "differs from"
+    assert "whole text, ignoring capitals" in operator_hint(email, "not_like")
+    assert operator_label(reason, "not_equals") == "is not"
+    assert operator_hint(reason, "not_equals") == "Leads with no value match too."
+    assert operator_label(reason, "not_in") == "is none of"
+    assert operator_hint(reason, "not_in") == "Leads with no value are left out."
+    assert operator_label(lead_field("updatedAt"), "less_than") == "is before"
+    assert operator_hint(reason, "equals") == ""
     every_label = {operator_label(f, op) for f in FIELDS for op in f.operators}
-    assert "has none of" not in every_label
+    assert not every_label & {"has none of", "does not contain"}
+    assert not any("(" in label for label in every_label)
 
 
 @pytest.mark.parametrize(

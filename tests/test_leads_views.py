@@ -9,7 +9,7 @@ import pytest
 from django.http import QueryDict
 
 from leadsadmin.api import get_client
-from leadsadmin.leads.columns import DEFAULT_COLUMNS
+from leadsadmin.leads.columns import COLUMNS, DEFAULT_COLUMNS
 from leadsadmin.leads.filters import filter_from_querydict, where_from_filter
 from leadsadmin.leads.models import ColumnPreference, SavedFilter
 from leadsadmin.sandbox.querystring import parse_query_string
@@ -61,7 +61,8 @@ def test_the_page_has_the_builder_with_its_labels(client_as, recording_api):
         ">Remove condition<",
         ">Preview<",
         ">Clear filter<",
-        ">Export CSV<",
+        ">Columns shown<",
+        ">All fields<",
         ">Load where JSON<",
         ">Save filter<",
     ):
@@ -150,8 +151,8 @@ def test_invalid_input_shows_at_the_condition_and_calls_no_api(
 def test_invalid_input_is_kept_as_typed(client_as, recording_api):
     html = client_as("salesops").get("/leads/?" + one_condition("reason", "in", ["Test", "Nope"]))
     html = html.content.decode()
-    assert '<option value="Nope" selected>Nope (not an option)</option>' in html
-    assert '<option value="Test" selected>Test</option>' in html
+    assert '<input type="checkbox" name="v0" value="Nope" checked> Nope (not an option)' in html
+    assert '<input type="checkbox" name="v0" value="Test" checked> Test<' in html
 
 
 def test_htmx_gets_the_workspace_and_the_canonical_url(client_as, recording_api):
@@ -297,10 +298,13 @@ def test_changing_the_field_swaps_operator_and_value_controls(client_as, recordi
     assert '<option value="Red" selected>Red</option>' in html
     response = client.get("/leads/condition/0?c0=0&f0=phone&op0=like&v0=555", **HX)
     html = response.content.decode()
-    assert '<option value="like" selected>contains all words</option>' in html
+    assert '<option value="like" selected>contains all the words</option>' in html
     assert 'value="555"' in html
     response = client.get("/leads/condition/0?c0=0&f0=exterior&op0=in&v0=Red&v0=Blue", **HX)
-    assert "multiple" in response.content.decode()
+    html = response.content.decode()
+    assert '<input type="checkbox" name="v0" value="Red" checked>' in html
+    assert '<input type="checkbox" name="v0" value="Black">' in html
+    assert "<select" not in html.split('class="condition-part condition-value"')[1]
     assert recording_api.requests == []
 
 
@@ -429,7 +433,7 @@ def test_sort_and_pages_against_the_sandbox(client_as, seeded_sandbox):
         '<th scope="col" aria-sort="descending"><a href="?sort=year&amp;size=50&amp;cols=name,year"'
         in html
     )
-    years = [int(y) for y in re.findall(r"<td><span>(\d{4})</span></td>", html)]
+    years = [int(y) for y in re.findall(r"<td[^>]*><span>(\d{4})</span></td>", html)]
     assert len(years) == 50
     assert years == sorted(years, reverse=True)
     expected = get_client().find(sort="-year", limit=50, page=2, select=["year"]).docs
@@ -560,6 +564,26 @@ def test_a_filter_without_a_name_is_not_saved(client_as, recording_api):
     assert SavedFilter.objects.count() == 0
 
 
+@live
+def test_export_of_all_fields_is_in_id_order_whatever_the_sort(client_as, seeded_sandbox):
+    query = one_condition("year", "greater_than", ["2012"])
+    response = client_as("salesops").get(f"/leads/export.csv?{query}&sort=-email&fields=all")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert sorted(rows[0]) == sorted(column.label for column in COLUMNS.values())
+    assert rows[0][: len(DEFAULT_COLUMNS)] == [COLUMNS[key].label for key in DEFAULT_COLUMNS]
+    ids = [int(row[rows[0].index("ID")]) for row in rows[1:]]
+    assert len(ids) > 100
+    assert ids == sorted(ids)
+
+
+def test_the_export_links_offer_the_columns_shown_or_all_fields(client_as, recording_api):
+    html = client_as("salesops").get("/leads/?sort=email").content.decode()
+    assert "Export CSV, in id order:" in html
+    shown = 'href="/leads/export.csv?sort=email" hx-boost="false" aria-describedby="export-label"'
+    assert f"{shown}>Columns shown</a>" in html
+    assert 'href="/leads/export.csv?sort=email&amp;fields=all"' in html
+
+
 # ---------------------------------------------------------------- columns
 
 
@@ -621,6 +645,23 @@ def test_the_lead_detail_names_the_lead_without_placeholders(client_as, recordin
 # ---------------------------------------------------------------- export
 
 
+def test_the_preview_can_be_marked_out_of_date_and_cuts_long_values(client_as, recording_api):
+    recording_api.respond = lambda request: httpx.Response(
+        200,
+        json=empty_page(
+            [{"id": 7, "firstName": "Maximiliana", "processStatuses": ["Lost", "On Hold"]}]
+        ),
+    )
+    html = client_as("salesops").get("/leads/").content.decode()
+    assert 'aria-live="polite"' in html.split('class="match-count"')[1].split(">")[0]
+    assert (
+        '<p class="stale-note" id="stale-note" role="status" hidden>Out of date: press Preview</p>'
+        in html
+    )
+    assert '<td title="Maximiliana">' in html
+    assert '<td title="Lost, On Hold">' in html
+
+
 @live
 def test_export_streams_every_matching_lead_as_csv(client_as, seeded_sandbox):
     query = one_condition("year", "greater_than", ["2012"])
@@ -665,3 +706,50 @@ def test_export_guards_formulas_in_every_column_and_keeps_a_leading_tab(client_a
     response = client_as("salesops").get("/leads/export.csv?cols=name,email,year")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[1] == ["'\t=HYPERLINK(1)", "'@x", "-3"]
+
+
+# ---------------------------------------------------------------- selection
+
+
+def test_the_selection_lives_in_the_url_and_survives_sorting_and_paging(client_as, recording_api):
+    docs = [{"id": lead_id, "firstName": f"Lead {lead_id}"} for lead_id in (3, 5)]
+    recording_api.respond = lambda request: httpx.Response(200, json=empty_page(docs, total=60))
+    query = one_condition("reason", "equals", ["Test"])
+    shown = query.replace("&", "&amp;")  # as the page's HTML writes it
+    html = client_as("teamlead").get(f"/leads/?{query}&sel=9&sel=3&sel=x&sel=0").content.decode()
+    assert "2 leads selected" in html
+    assert 'id="sel-3" name="sel" value="3" aria-label="Select lead 3" checked>' in html
+    assert 'id="sel-5" name="sel" value="5" aria-label="Select lead 5">' in html
+    # lead 9 is on another page: the form keeps it as a hidden field
+    assert '<input type="hidden" name="sel" value="9">' in html
+    assert '<input type="hidden" name="sel" value="3">' not in html
+    assert f'href="?{shown}&amp;sort=email&amp;sel=3&amp;sel=9"' in html  # the sort link
+    assert f'href="?{shown}&amp;page=2&amp;sel=3&amp;sel=9"' in html  # the next page
+    assert f'href="/bulk/new?{shown}&amp;ids=3,9"' in html
+    assert ">Bulk edit selected<" in html
+    assert ">Select all 60 matching<" in html
+
+
+def test_selecting_all_matching_selects_the_filter(client_as, recording_api):
+    recording_api.respond = lambda request: httpx.Response(
+        200, json=empty_page([{"id": 3}], total=60)
+    )
+    query = one_condition("reason", "equals", ["Test"])
+    shown = query.replace("&", "&amp;")  # as the page's HTML writes it
+    html = client_as("teamlead").get(f"/leads/?{query}&sel=all&sel=3").content.decode()
+    assert "All 60 matching leads selected" in html
+    assert 'aria-label="Select lead 3" checked disabled>' in html
+    assert f'href="/bulk/new?{shown}"' in html
+    assert f'href="?{shown}">Clear selection</a>' in html
+    assert "Select all 60 matching" not in html
+
+
+def test_no_selection_offers_no_bulk_edit_of_it(client_as, recording_api):
+    recording_api.respond = lambda request: httpx.Response(200, json=empty_page([{"id": 3}]))
+    html = client_as("teamlead").get("/leads/").content.decode()
+    assert "0 leads selected" in html
+    assert "Bulk edit selected" not in html
+    assert "Clear selection" not in html
+    html = client_as("salesops").get("/leads/?sel=3").content.decode()
+    assert "1 lead selected" in html
+    assert "Bulk edit selected" not in html  # sales ops do not bulk edit

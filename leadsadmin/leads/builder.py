@@ -21,18 +21,21 @@ FIELD_CHOICES = [
 ]
 
 
-# Operator names that say what the API really does (payload-observed.md 9, 10).
+# Operator names in plain words, the same words for every type, that still say what
+# the API really does (payload-observed.md 9, 10); where the words alone cannot say
+# how empty values or capitals count, _HINTS says it under the operator. There is
+# no "does not contain": `not_like` compares the whole text on Payload's SQL adapter.
 _SCALAR_LABELS = {
     "equals": "is",
-    "not_equals": "is not (includes empty)",
+    "not_equals": "is not",
     "in": "is any of",
-    "not_in": "is none of (excludes empty)",
+    "not_in": "is none of",
     "exists": "is set",
 }
 _TEXT_LABELS = {
-    "like": "contains all words",
-    "contains": "contains text",
-    "not_like": "is not (ignoring case)",
+    "like": "contains all the words",
+    "contains": "contains",
+    "not_like": "differs from",
 }
 _NUMBER_LABELS = {
     "greater_than": "is more than",
@@ -48,11 +51,22 @@ _DATE_LABELS = {
 }
 _LIST_LABELS = {
     "equals": "has",
-    "not_equals": "has an item other than, or is empty",
+    "not_equals": "has an item other than",
     "in": "has any of",
     "not_in": "has an item outside",
     "all": "has all of",
     "exists": "is set",
+}
+_SCALAR_HINTS = {
+    "not_equals": "Leads with no value match too.",
+    "not_in": "Leads with no value are left out.",
+    "not_like": "Compares the whole text, ignoring capitals; leads with no value are left out.",
+    "like": "Each word anywhere in the text, in any order, ignoring capitals.",
+    "contains": "Anywhere in the text, ignoring capitals.",
+}
+_LIST_HINTS = {
+    "not_equals": "Leads with an empty list match too.",
+    "not_in": "Leads with an empty list are left out.",
 }
 
 
@@ -62,6 +76,11 @@ def operator_label(lead_field: LeadField, op: str) -> str:
     if lead_field.type is FieldType.DATETIME:
         return _DATE_LABELS.get(op) or _SCALAR_LABELS[op]
     return {**_SCALAR_LABELS, **_TEXT_LABELS, **_NUMBER_LABELS}[op]
+
+
+def operator_hint(lead_field: LeadField, op: str) -> str:
+    """What the operator's name leaves unsaid (empty values, capitals); "" if nothing."""
+    return (_LIST_HINTS if lead_field.is_list else _SCALAR_HINTS).get(op, "")
 
 
 @dataclass
@@ -81,10 +100,11 @@ class ConditionControls:
     value_options: list[Option]
     value_text: str
     value_hint: str
+    operator_hint: str = ""
 
     @property
     def chosen_text(self) -> str:
-        """The multi-select's chosen values in words: a short list box hides most."""
+        """The checked options in words: the scrolled or filtered list hides most."""
         chosen = [o.label for o in self.value_options if o.selected]
         return ", ".join(chosen) if chosen else "nothing chosen yet"
 
@@ -146,6 +166,8 @@ def condition_controls(condition: Condition, path: str) -> ConditionControls:
         return controls
     op = condition.op or lead_field.operators[0]
     controls.operators = _operator_options(lead_field, op)
+    if op in lead_field.operators:
+        controls.operator_hint = operator_hint(lead_field, op)
     _fill_value_control(controls, lead_field, op)
     return controls
 

@@ -81,6 +81,11 @@ class Cell:
     def is_empty(self) -> bool:
         return self.text == EMPTY and not self.tags
 
+    @property
+    def full_text(self) -> str:
+        """The whole value in one line: the table cuts long ones short."""
+        return ", ".join(self.tags) if self.tags else self.text
+
 
 def lead_name(lead: dict, *, trim: str | None = None) -> str:
     """First and last name as far as they are known ("" when neither is), each

@@ -1,5 +1,9 @@
 """CSV export: every matching lead, streamed page by page through ``iter_leads``.
 
+The file is in id order whatever the table's sort: ``iter_leads`` pages by id
+(``id > last seen``), which is what keeps a long export from skipping or repeating
+leads changed meanwhile; the page says so beside the export links.
+
 Only one page of leads (the client's page size) is in memory at a time; each CSV
 line is handed to the response as soon as it is written. ``csv_lines`` makes every
 cell formula-safe, whatever the column.
@@ -15,10 +19,15 @@ from django.utils import timezone
 
 from leadsadmin.api.errors import LeadsApiError
 from leadsadmin.core.csv import csv_lines
-from leadsadmin.leads.columns import COLUMNS, columns_select, csv_value
+from leadsadmin.leads.columns import COLUMNS, columns_from_param, columns_select, csv_value
 from leadsadmin.leads.filters import FilterTree, where_from_filter
 
 EXPORT_PAGE_SIZE = 100
+
+
+def export_columns(query, shown: tuple[str, ...]) -> tuple[str, ...]:
+    """The columns shown, or every column with ``fields=all``."""
+    return columns_from_param(list(COLUMNS)) if query.get("fields") == "all" else shown
 
 
 def export_filename() -> str:

@@ -1,15 +1,16 @@
 """The preview: table state from the URL, one ``find`` per preview, rows to show.
 
-Table state (sort, page, page size, columns) lives in the URL beside the filter:
-``sort=-updatedAt&page=2&size=50&cols=name,email``; defaults are left out, so the
-shortest link reproduces the screen.
+Table state (sort, page, page size, columns, selected leads) lives in the URL
+beside the filter: ``sort=-updatedAt&page=2&size=50&cols=name,email&sel=7&sel=9``
+(``sel=all``: every lead the filter matches); defaults are left out, so the
+shortest link reproduces the screen, and the selection survives sorting and paging.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from leadsadmin.api.errors import LeadsApiError
 from leadsadmin.leads.columns import (
@@ -24,6 +25,9 @@ from leadsadmin.leads.columns import (
 from leadsadmin.leads.models import ColumnPreference
 
 PAGE_SIZES = (25, 50, 100)
+# More ids than this make a link too long for some proxies; "Select all N
+# matching" selects the filter itself instead.
+MAX_SELECTED = 500
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,8 @@ class TableState:
     page: int = 1
     size: int = PAGE_SIZES[0]
     columns: tuple[str, ...] = DEFAULT_COLUMNS
+    selected: tuple[int, ...] = ()  # lead ids, ascending
+    all_selected: bool = False  # every lead the filter matches
 
     @property
     def sort_column(self) -> str:
@@ -54,7 +60,22 @@ def table_state_from_querydict(query, remembered: tuple[str, ...] = ()) -> Table
     size = query.get("size", "")
     size = int(size) if size.isdigit() and int(size) in PAGE_SIZES else PAGE_SIZES[0]
     columns = columns_from_param(query.getlist("cols")) or remembered or DEFAULT_COLUMNS
-    return TableState(sort=sort, page=page, size=size, columns=columns)
+    chosen = query.getlist("sel")
+    all_selected = "all" in chosen
+    selected = () if all_selected else _lead_ids(chosen)
+    return TableState(
+        sort=sort,
+        page=page,
+        size=size,
+        columns=columns,
+        selected=selected,
+        all_selected=all_selected,
+    )
+
+
+def _lead_ids(values: list[str]) -> tuple[int, ...]:
+    ids = {int(value) for value in values if value.isdigit() and int(value) > 0}
+    return tuple(sorted(ids)[:MAX_SELECTED])
 
 
 def table_querystring(state: TableState, **changes) -> str:
@@ -68,6 +89,9 @@ def table_querystring(state: TableState, **changes) -> str:
         pairs.append(("size", state.size))
     if state.columns != DEFAULT_COLUMNS:
         pairs.append(("cols", ",".join(state.columns)))
+    if state.all_selected:
+        pairs.append(("sel", "all"))
+    pairs += [("sel", lead_id) for lead_id in state.selected]
     return urlencode(pairs, safe=",")
 
 
@@ -81,6 +105,7 @@ class Row:
 
     id: int | None
     cells: list[Cell]
+    selected: bool = False
 
 
 @dataclass
@@ -119,6 +144,41 @@ class Preview:
         return page_querystring(self.filter_qs, self.state, page=self.state.page - 1) or "page=1"
 
     @property
+    def selected_count(self) -> int:
+        return self.total if self.state.all_selected else len(self.state.selected)
+
+    @property
+    def selected_text(self) -> str:
+        if self.state.all_selected:
+            return f"All {self.total:,} matching leads selected"
+        count = len(self.state.selected)
+        return "1 lead selected" if count == 1 else f"{count:,} leads selected"
+
+    @property
+    def select_all_query(self) -> str:
+        return page_querystring(self.filter_qs, self.state, selected=(), all_selected=True)
+
+    @property
+    def clear_selection_query(self) -> str:
+        """The query without a selection; ``page=1`` rather than "" (as previous_query)."""
+        query = page_querystring(self.filter_qs, self.state, selected=(), all_selected=False)
+        return query or "page=1"
+
+    @property
+    def selection_form_pairs(self) -> list[tuple[str, str]]:
+        """The selection form's hidden fields: the page's query and the leads
+        selected on other pages; this page's checkboxes add theirs."""
+        shown = {row.id for row in self.rows}
+        elsewhere = tuple(i for i in self.state.selected if i not in shown)
+        return parse_qsl(page_querystring(self.filter_qs, self.state, selected=elsewhere))
+
+    @property
+    def bulk_query(self) -> str:
+        """The bulk edit's query: the filter, and the selected ids unless all are."""
+        ids = "" if self.state.all_selected else ",".join(map(str, self.state.selected))
+        return "&".join(part for part in (self.filter_qs, ids and f"ids={ids}") if part)
+
+    @property
     def next_query(self) -> str:
         """The next page's query, "" on the last page."""
         if self.state.page >= self.total_pages:
@@ -146,8 +206,14 @@ def lead_preview(*, client, where: dict, state: TableState, filter_qs: str) -> P
         return preview
     preview.total = result.total_docs
     preview.total_pages = result.total_pages
+    selected = set(state.selected)
     preview.rows = [
-        Row(doc.get("id"), [cell_of(column, doc) for column in columns]) for doc in result.docs
+        Row(
+            doc.get("id"),
+            [cell_of(column, doc) for column in columns],
+            state.all_selected or doc.get("id") in selected,
+        )
+        for doc in result.docs
     ]
     return preview
 

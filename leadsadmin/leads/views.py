@@ -22,7 +22,7 @@ from leadsadmin.leads.builder import condition_controls, condition_refit
 from leadsadmin.leads.builder_actions import filter_action_changes_where, filter_apply_action
 from leadsadmin.leads.columns import lead_name
 from leadsadmin.leads.detail import lead_detail_groups
-from leadsadmin.leads.export import export_filename, leads_csv_start
+from leadsadmin.leads.export import export_columns, export_filename, leads_csv_start
 from leadsadmin.leads.filters import condition_from_querydict, filter_from_querydict
 from leadsadmin.leads.forms import SavedFilterForm
 from leadsadmin.leads.page import builder_context, leads_link, leads_page_context, leads_url
@@ -153,7 +153,7 @@ def export_csv(request):
         lines = leads_csv_start(
             client=api.get_client(),
             tree=tree,
-            columns=state.columns,
+            columns=export_columns(request.GET, state.columns),
             tz=timezone.get_current_timezone(),  # the stream is written after the view returns
         )
     except LeadsApiError as exc:
