@@ -349,3 +349,34 @@ def test_form_warns_when_the_filter_matches_more_than_one_operation_may_change(
     refused = _review_post(client, query="")
     assert "more than the 50 one bulk operation may change" in _text(refused)
     assert not BulkOperation.objects.exists()
+
+
+def test_bulk_edit_selected_changes_only_the_selected_leads_that_still_match(
+    seeded_sandbox, client_as, settings
+):
+    from leadsadmin.sandbox.models import Lead
+
+    settings.TASKS = IMMEDIATE_TASKS
+    hold = filter_qs(("processStatuses", "equals", "On Hold"))
+    on_hold = list(Lead.objects.filter(processStatuses="On Hold").order_by("id")[:3])
+    other = Lead.objects.exclude(processStatuses="On Hold").order_by("id").first()
+    ids = ",".join(str(lead.id) for lead in [*on_hold, other])
+    client = client_as("teamlead")
+    page = client.get(f"/bulk/new?{hold}&ids={ids}")
+    assert "3 of the 4 selected leads still match the filter" in _text(page)
+    client.post(
+        f"/bulk/new?{hold}&ids={ids}",
+        {"action": "review", "fields": ["reason"], "value-reason": "Duplicate", "reason": "Dupes"},
+    )
+    operation = BulkOperation.objects.get()
+    assert sorted(operation.pinned.values_list("lead_id", flat=True)) == [
+        lead.id for lead in on_hold
+    ]
+    assert "ids=" in operation.filter_query
+
+
+def test_a_selection_that_is_not_ids_is_refused_with_a_message(client_as, db, settings):
+    settings.LEADS_API_URL = "http://127.0.0.1:9/api"  # nothing listens: it must not be asked
+    settings.LEADS_API_KEY = "users API-Key x"
+    page = client_as("teamlead").get("/bulk/new?ids=3,abc")
+    assert "The selection is not a list of lead ids" in _text(page)

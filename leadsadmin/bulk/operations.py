@@ -30,10 +30,11 @@ from leadsadmin.bulk.changes import (
     value_describe,
 )
 from leadsadmin.bulk.models import BulkOperation, PinnedLead, stall_after
-from leadsadmin.bulk.reading import matched_lead_pages
+from leadsadmin.bulk.reading import matched_lead_pages, where_and
 from leadsadmin.bulk.signals import announce_ended
 from leadsadmin.bulk.tasks import bulk_operation_task
 from leadsadmin.leads.filters import FilterInvalid, filter_from_querydict, where_from_filter
+from leadsadmin.leads.preview import MAX_SELECTED
 from leadsadmin.schema import lead_field
 
 State = BulkOperation.State
@@ -52,12 +53,35 @@ class OperationRefused(Exception):
 
 
 def where_for_filter_query(filter_query: str) -> dict:
-    """The API where of a leads-page query string ({} = every lead); OperationRefused
-    if the filter has errors: a bulk edit never runs on a filter that could widen."""
+    """The API where of a leads-page query string ({} = every lead), narrowed to the
+    leads selected on that page when it names them (`ids`); OperationRefused if the
+    filter has errors: a bulk edit never runs on a filter that could widen."""
+    query = QueryDict(filter_query)
     try:
-        return where_from_filter(filter_from_querydict(QueryDict(filter_query))) or {}
+        where = where_from_filter(filter_from_querydict(query)) or {}
     except FilterInvalid as exc:
         raise OperationRefused(f"{exc} Go back to the filter and fix it first.") from None
+    ids = selected_ids(query)
+    if ids is None:
+        return where
+    return where_and(where, [{"id": {"in": ids}}])
+
+
+def selected_ids(query: QueryDict) -> list[int] | None:
+    """The lead ids selected on the leads page (`ids=3,9`), None when the whole
+    filter is meant; OperationRefused for anything but up to MAX_SELECTED ids."""
+    text = query.get("ids")
+    if text is None:
+        return None
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not parts or not all(part.isdigit() for part in parts):
+        raise OperationRefused("The selection is not a list of lead ids; select the leads again.")
+    if len(parts) > MAX_SELECTED:
+        raise OperationRefused(
+            f"{len(parts):,} leads are selected; select at most {MAX_SELECTED} "
+            "or use the whole filter."
+        )
+    return sorted({int(part) for part in parts})
 
 
 # ---------------------------------------------------------------- prepare (review)

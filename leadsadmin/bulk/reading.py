@@ -43,7 +43,7 @@ def matched_lead_pages(
     with ThreadPoolExecutor(max_workers=len(ranges), thread_name_prefix="bulk-pin-reader") as pool:
         for low, high in ranges:
             pool.submit(
-                _read_range, client, _within(where, _bounds(low, high)), select, page_size, pages
+                _read_range, client, where_and(where, _bounds(low, high)), select, page_size, pages
             )
         try:
             yield from pages.until_done(readers=len(ranges))
@@ -116,14 +116,14 @@ def _id_ranges(client, where, count, page_size, first_id) -> list[tuple[int, int
     return [(edge, edge + step) for edge in edges[:-1]] + [(edges[-1], None)]
 
 
-def _within(where: dict, bounds: list[dict]) -> dict:
-    """`where` AND the bounds, without nesting it deeper: the API reads a where at
+def where_and(where: dict, bounds: list[dict]) -> dict:
+    """`where` AND the bounds (conditions), without nesting it deeper: the API reads a where at
     most 10 brackets deep, and keyset paging adds a level of its own. The bounds
     join each OR group's AND list ((A or B) and R = (A and R) or (B and R))."""
     if not where:
         return {"and": bounds}
     if set(where) == {"or"} and isinstance(where["or"], list):
-        return {"or": [_within(group, bounds) for group in where["or"]]}
+        return {"or": [where_and(group, bounds) for group in where["or"]]}
     if set(where) == {"and"} and isinstance(where["and"], list):
         return {"and": [*where["and"], *bounds]}
     return {"and": [where, *bounds]}

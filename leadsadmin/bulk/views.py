@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -23,6 +23,7 @@ from leadsadmin.bulk.operations import (
     bulk_operation_prepare,
     bulk_operation_resume,
     bulk_operation_retry,
+    selected_ids,
     where_for_filter_query,
 )
 from leadsadmin.bulk.reverting import bulk_revert_prepare, revert_of, revert_refusal
@@ -85,7 +86,12 @@ def _new_context(request, form, filter_query: str) -> dict:
 def _match_count(filter_query: str) -> dict:
     try:
         where = where_for_filter_query(filter_query)
-        return {"match_count": api.get_client().count(where=where or None), "every_lead": not where}
+        selected = selected_ids(QueryDict(filter_query))
+        return {
+            "match_count": api.get_client().count(where=where or None),
+            "every_lead": not where,
+            "selected_count": len(selected) if selected is not None else None,
+        }
     except (OperationRefused, LeadsApiError) as exc:
         return {"match_error": str(exc)}
 
