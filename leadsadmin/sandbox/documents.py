@@ -194,8 +194,9 @@ def _coerce_for_storage(f: LeadField, value) -> tuple[object, str | None]:
 
 
 def _stored_number(number: float | None) -> tuple[float | None, str | None]:
-    """A number is stored only within 64 bits: Payload keeps 1e23 as it is and an
-    infinite one as null, which no integer column and no client can hold."""
+    """A number is stored only when finite and within 64 bits (Payload stores 1e23
+    as it is, and an infinite one as null): a value no integer holds is refused,
+    neither kept nor silently lost."""
     if number is not None and not fits_int64(number):
         return None, ENTER_NUMBER
     return number, None
