@@ -100,6 +100,10 @@ if SANDBOX_ENABLED and not DEBUG and env.str("SANDBOX_ENABLED", default="").lowe
     )
 # Where the dashboard finds its own sandbox when LEADS_API_URL is unset.
 SANDBOX_SELF_URL = env.str("SANDBOX_SELF_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Refusals of hostile input (leadsadmin/sandbox/limits.py): a larger body answers 413,
+# a larger `limit` on a find 400.
+SANDBOX_MAX_BODY_BYTES = _read("SANDBOX_MAX_BODY_BYTES", env.int, 2 * 1024 * 1024)
+SANDBOX_MAX_LIMIT = _read("SANDBOX_MAX_LIMIT", env.int, 1000)
 
 # Bulk edits.
 BULK_CONFIRM_THRESHOLD = _read("BULK_CONFIRM_THRESHOLD", env.int, 500)

@@ -21,7 +21,21 @@ Deliberate differences, where the recorded behaviour is an adapter bug:
   `exterior equals Red AND exterior equals Gold` matches nothing, as there).
 - documents are never locked (no admin UI edits them), so no 423 / lock errors.
 
-Layers: `querystring` (qs-esm parsing) → `where` (validation and ORM `Q`) →
-`documents` (reading and writing values) → `operations` (one function per
-endpoint, raising `PayloadError`) → `views`. `seed` and `loading` fill it.
+Limits Payload does not have (`limits`), answered in Payload's error shape:
+- a body over SANDBOX_MAX_BODY_BYTES (2 MiB) is 413, and JSON (a body or a
+  `where=` parameter) nested over 32 levels is 400; without a valid key both
+  are Payload's 403, since Payload would read the body and then refuse the key.
+- a find's `limit` over SANDBOX_MAX_LIMIT (1000) is 400; `limit=0`,
+  `pagination=false` and Payload's arithmetic on negative or non-numeric
+  limits still read every match, as in Payload.
+- number fields refuse values beyond 64 bits or infinite ("Please enter a valid
+  number."; Payload stores 1e23, and infinity as null); text refuses NUL ("This
+  field has an invalid input."; Payload's SQLite cuts the text there).
+- where Payload fails with a 500 on numbers beyond 64 bits (a page's offset, a
+  limit, an infinite id in a where), the sandbox answers 400.
+
+Layers: `limits` (refusals of hostile input) → `querystring` (qs-esm parsing) →
+`where` (validation and ORM `Q`) → `documents` (reading and writing values) →
+`operations` (one function per endpoint, raising `PayloadError`) → `views`.
+`seed` and `loading` fill it.
 """

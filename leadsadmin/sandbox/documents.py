@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from leadsadmin.schema import FIELDS, FieldType, LeadField
 
+from .limits import fits_int64
 from .where import (
     ServerFault,
     bound_text,
@@ -141,6 +142,9 @@ def _created_at(value) -> datetime:
 def _coerce_for_storage(f: LeadField, value) -> tuple[object, str | None]:
     match f.type:
         case FieldType.TEXT:
+            if isinstance(value, str) and "\x00" in value:
+                # Payload's SQLite cuts the text at NUL, PostgreSQL refuses it: never stored.
+                return None, INVALID_INPUT
             if value is None or isinstance(value, str):
                 return value, None
             if isinstance(value, (dict, list)):
@@ -150,11 +154,11 @@ def _coerce_for_storage(f: LeadField, value) -> tuple[object, str | None]:
             if isinstance(value, str):
                 text = value.strip()
                 number = None if not text else js_parse_float(text)
-                return (None if number is None or math.isnan(number) else number), None
+                return _stored_number(None if number is None or math.isnan(number) else number)
             if value is None or isinstance(value, bool):
                 return None, None  # Payload saves true/false in a number as null
             if isinstance(value, (int, float)):
-                return float(value), None
+                return _stored_number(float(value))
             return None, INVALID_INPUT if isinstance(value, list) else ENTER_NUMBER
         case FieldType.BOOLEAN:
             if value in ("true", "false"):
@@ -187,6 +191,15 @@ def _coerce_for_storage(f: LeadField, value) -> tuple[object, str | None]:
             # A JSON field on the contract server: text must hold JSON.
             return (None, INVALID_INPUT) if _not_json(value) else (value, None)
     return value, None
+
+
+def _stored_number(number: float | None) -> tuple[float | None, str | None]:
+    """A number is stored only when finite and within 64 bits (Payload stores 1e23
+    as it is, and an infinite one as null): a value no integer holds is refused,
+    neither kept nor silently lost."""
+    if number is not None and not fits_int64(number):
+        return None, ENTER_NUMBER
+    return number, None
 
 
 def _not_json(value) -> bool:

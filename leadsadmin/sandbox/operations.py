@@ -7,11 +7,11 @@ They take the parsed query (see `querystring.parse_query_string`) and raise
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Max, Min, OuterRef, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast, Collate
@@ -33,6 +33,7 @@ from .documents import (
     selected_fields,
     stored_value_error,
 )
+from .limits import check_limit, check_offset, fits_int64, parse_json, too_deep
 from .models import Lead, LeadListValue
 from .where import (
     QueryError,
@@ -81,8 +82,11 @@ def _guard(fn):
 def _where_param(query: dict):
     where = query.get("where")
     if isinstance(where, str) and where:
+        refusal = too_deep(where.encode())
+        if refusal:
+            raise refusal
         try:
-            return json.loads(where)
+            return parse_json(where)
         except ValueError as exc:
             raise ServerFault("where is not JSON") from exc
     return where
@@ -249,6 +253,8 @@ def _paging(query: dict) -> _Paging:
     page = page_param if page_param not in (None, "", 0) else 1.0
     page_number = _js_num(page)
     offset = (page_number - 1) * _js_num(limit_arg)
+    check_limit(limit_param, most=settings.SANDBOX_MAX_LIMIT)
+    check_offset(offset)
     limit = limit_arg
     if limit == 0 and isinstance(limit, float):
         pagination = False
@@ -343,11 +349,12 @@ def leads_count(query: dict, *, authorized: bool) -> dict:
 
 def _lead_id(raw: str):
     """The path segment as Payload reads a numeric id (parseFloat: "12abc" is 12);
-    None when it names no possible lead; 500 when it is not a number at all."""
+    None when it names no possible lead (a fraction, or beyond 64 bits); 500
+    when it is not a number at all."""
     number = js_parse_float(raw)
     if math.isnan(number):
         raise ServerFault("the id is not a number")
-    return int(number) if number.is_integer() else None
+    return int(number) if number.is_integer() and fits_int64(number) else None
 
 
 @_guard
@@ -382,6 +389,7 @@ def leads_update(query: dict, body, *, authorized: bool) -> tuple[int, dict]:
     _authorize(authorized)
     qs = _matching(query, where)
     limit = _number_param(query, "limit")
+    check_limit(limit, most=None)  # it only narrows what is updated
     fields = selected_fields(query.get("select"))
     data = _data_object(body)
     checked = checked_fields(data)

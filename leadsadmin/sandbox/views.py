@@ -1,16 +1,17 @@
 """The sandbox's HTTP layer: Payload's REST routes for the `leads` collection."""
 
 import io
-import json
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from . import operations
+from .limits import Refused, body_too_large, parse_json, too_deep
 from .models import AUTH_COLLECTION, ApiKey
-from .operations import INVALID_JSON, PayloadError
+from .operations import FORBIDDEN, INVALID_JSON, PayloadError
 from .querystring import parse_query_string
 
 _KEY_PREFIX = f"{AUTH_COLLECTION} API-Key "
@@ -18,7 +19,7 @@ _KEY_PREFIX = f"{AUTH_COLLECTION} API-Key "
 
 def sandbox_api(view):
     """Off (404) unless SANDBOX_ENABLED; open to machines (no session, no CSRF);
-    PayloadError becomes Payload's JSON answer."""
+    PayloadError and the refusals of hostile input become Payload's JSON answer."""
 
     @csrf_exempt
     @login_not_required
@@ -29,10 +30,23 @@ def sandbox_api(view):
             status, body = view(request, *args, **kwargs)
         except PayloadError as exc:
             status, body = exc.status, exc.body
+        except (Refused, SuspiciousOperation) as exc:
+            refusal = _refusal(exc)
+            status, body = refusal.status, refusal.body()
         return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
 
     wrapper.__name__ = view.__name__
     return wrapper
+
+
+def _refusal(exc: Exception) -> Refused:
+    """Django's own refusals (a multipart body with too many fields or files, a body
+    over DATA_UPLOAD_MAX_MEMORY_SIZE) answered in Payload's shape, not as HTML."""
+    if isinstance(exc, Refused):
+        return exc
+    if isinstance(exc, RequestDataTooBig):
+        return Refused(413, "The request body is too large.")
+    return Refused(400, "The request has too many fields or is malformed.")
 
 
 def _authorized(request) -> bool:
@@ -42,13 +56,13 @@ def _authorized(request) -> bool:
     return ApiKey.is_valid(key)
 
 
-def _query(request) -> dict:
+def _query(request, *, authorized: bool) -> dict:
     """The query as Payload parses it, including POST + method override GET with
     a form body (the body is appended to the URL, exactly as Payload does)."""
     raw = request.META.get("QUERY_STRING", "")
     form = request.META.get("CONTENT_TYPE") == "application/x-www-form-urlencoded"
     if _is_get_override(request) and form:
-        body = request.body.decode("utf-8", errors="replace")
+        body = _raw_body(request, authorized=authorized).decode("utf-8", errors="replace")
         raw = f"{raw}?{body}" if raw else body
     return parse_query_string(raw)
 
@@ -64,17 +78,48 @@ def _is_get_override(request) -> bool:
     )
 
 
-def _body(request):
+def _unless_anonymous(refusal: Refused, authorized: bool) -> Exception:
+    """Payload reads a body before it checks the key; where the sandbox refuses a
+    body Payload would have read, a request without a valid key gets Payload's
+    403, as it would from Payload once the body was read."""
+    return refusal if authorized else PayloadError(403, FORBIDDEN)
+
+
+def _raw_body(request, *, authorized: bool) -> bytes:
+    """The body's bytes; one over SANDBOX_MAX_BODY_BYTES is refused by its
+    Content-Length (Django reads no more than that) without being read."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0  # as Django reads it: no body
+    refusal = body_too_large(declared)
+    if refusal:
+        raise _unless_anonymous(refusal, authorized)
+    return request.body
+
+
+def _json(raw: bytes, *, authorized: bool):
+    refusal = too_deep(raw)
+    if refusal:
+        raise _unless_anonymous(refusal, authorized)
+    return parse_json(raw)
+
+
+def _body(request, *, authorized: bool):
     """The JSON body (or multipart `_payload`), as Payload reads it; None when it
     reads no data at all: another content type, an empty body, or `null`."""
     content_type = request.META.get("CONTENT_TYPE", "").split(";", 1)[0]
     try:
         if content_type == "application/json":
-            return json.loads(request.body) if request.body else None
+            raw = _raw_body(request, authorized=authorized)
+            return _json(raw, authorized=authorized) if raw else None
         if content_type.startswith("multipart/"):
             # Django parses form bodies of POST only; Payload's admin PATCHes multipart.
-            fields, _ = request.parse_file_upload(request.META, io.BytesIO(request.body))
-            return json.loads(fields["_payload"]) if "_payload" in fields else {}
+            raw = _raw_body(request, authorized=authorized)
+            fields, _ = request.parse_file_upload(request.META, io.BytesIO(raw))
+            if "_payload" not in fields:
+                return {}
+            return _json(fields["_payload"].encode(), authorized=authorized)
     except ValueError:
         raise PayloadError(400, INVALID_JSON) from None
     return None
@@ -86,28 +131,34 @@ def _route_not_found(request):
 
 @sandbox_api
 def leads(request):
+    authorized = _authorized(request)
     if _is_read(request):
-        return 200, operations.leads_find(_query(request), authorized=_authorized(request))
+        query = _query(request, authorized=authorized)
+        return 200, operations.leads_find(query, authorized=authorized)
     if request.method == "PATCH":
-        body = _body(request)
-        return operations.leads_update(_query(request), body, authorized=_authorized(request))
+        body = _body(request, authorized=authorized)
+        query = _query(request, authorized=authorized)
+        return operations.leads_update(query, body, authorized=authorized)
     return _route_not_found(request)
 
 
 @sandbox_api
 def leads_count(request):
+    authorized = _authorized(request)
     if _is_read(request):
-        return 200, operations.leads_count(_query(request), authorized=_authorized(request))
+        query = _query(request, authorized=authorized)
+        return 200, operations.leads_count(query, authorized=authorized)
     return _route_not_found(request)
 
 
 @sandbox_api
 def lead(request, lead_id):
+    authorized = _authorized(request)
     if _is_read(request):
-        return 200, operations.lead_get(lead_id, _query(request), authorized=_authorized(request))
+        query = _query(request, authorized=authorized)
+        return 200, operations.lead_get(lead_id, query, authorized=authorized)
     if request.method == "PATCH":
-        body = _body(request)
-        return 200, operations.lead_update(
-            lead_id, _query(request), body, authorized=_authorized(request)
-        )
+        body = _body(request, authorized=authorized)
+        query = _query(request, authorized=authorized)
+        return 200, operations.lead_update(lead_id, query, body, authorized=authorized)
     return _route_not_found(request)

@@ -20,6 +20,7 @@ from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 
 from leadsadmin.schema import FIELDS_BY_NAME, PAYLOAD_OPERATORS, FieldType, LeadField
 
+from .limits import Refused, fits_int64
 from .lookups import BooleanText, DateText, NumberText, PayloadLike, PayloadNotLike
 from .models import Lead, LeadListValue
 
@@ -244,7 +245,10 @@ def js_date(value):
     if isinstance(value, datetime):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value / 1000, UTC)
+        try:
+            return datetime.fromtimestamp(value / 1000, UTC)
+        except (OverflowError, ValueError, OSError):
+            return math.nan  # JavaScript's Invalid Date: beyond year 9999 or not finite
     if not isinstance(value, str):
         return math.nan
     if value in ("null", ""):
@@ -395,7 +399,10 @@ def _db_value(field: LeadField, value):
         return _js_truthy(value)
     if field.type in NUMERIC_TYPES:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return None if _is_invalid(float(value)) else float(value)
+            number = float(value)
+            if _is_invalid(number):
+                return None
+            return _id_value(number) if field.name == "id" else number
         if field.name == "id":
             # An integer column: the driver binds true/false as 1/0, and no list or object.
             if isinstance(value, bool):
@@ -409,6 +416,17 @@ def _db_value(field: LeadField, value):
         # Besides dates only true/false get here: bound as 1/0, below every date text.
         return value if isinstance(value, datetime) else _BELOW_ALL
     return bound_text(value)
+
+
+def _id_value(number: float):
+    """An id as the integer column compares it. Payload writes one beyond 64 bits
+    into the SQL, where it equals no id and lies beyond all; an infinite one
+    fails Payload with a 500, and is refused here."""
+    if math.isinf(number):
+        raise Refused(400, "An id in the where is not a finite number.")
+    if fits_int64(number):
+        return number
+    return _ABOVE_ALL if number > 0 else _BELOW_ALL
 
 
 def bound_text(value) -> str:

@@ -276,8 +276,27 @@ EXTRA_CASES = [
     "where[and][0][exterior][equals]=Red&where[and][1][exterior][equals]=Gold",
 ]
 
+# Hostile input Payload answers (the sandbox refuses with a 400 only where Payload fails
+# with a 500; see leadsadmin/sandbox/limits.py).
+HOSTILE_CASES = [
+    "where[id][in]=99999999999999999999999",
+    "where[id][in]=1,99999999999999999999999",
+    "where[id][equals]=99999999999999999999999",
+    "where[id][not_in]=99999999999999999999999",
+    "where[id][greater_than]=-99999999999999999999999",
+    "where[id][less_than]=99999999999999999999999",
+    "where[year][less_than]=Infinity",
+    "where[year][less_than]=1e309",
+    "where[year][equals]=1e400",
+    "where[year][in]=1e400",
+    "where" + "[and][0]" * 4 + "[year][equals]=2020",
+    "where" + "[and][0]" * 5 + "[year][equals]=2020",
+    "where" + "[and][0]" * 300 + "[year][equals]=2020",
+]
+
 FIND_CASES = (
-    JSON_WHERE_CASES
+    HOSTILE_CASES
+    + JSON_WHERE_CASES
     + EXTRA_CASES
     + TEXT_CASES
     + NUMBER_CASES
@@ -316,6 +335,9 @@ PAGING_CASES = [
     "limit=0&limit=1",
     "limit=-1",
     "page=-1&limit=5",
+    "page=1e15",
+    "page=1e17&limit=0",
+    "limit=1000&page=2",
     "limit=3&page=2&where[exterior][in]=Red",
     "limit=3&page=999&where[exterior][in]=Red",
     "limit=0&where[exterior][equals]=Nope",
@@ -363,6 +385,9 @@ ERROR_CASES = [
     "/leads/42",
     "/leads/42?select[firstName]=true",
     "/leads/abc",
+    "/leads/99999999999999999999",
+    "/leads/-99999999999999999999",
+    "/leads/9223372036854775807",
     "/leads/count",
     "/leads?where[notes][like][a]=b",
 ]
@@ -443,6 +468,7 @@ PATCH_CASES = [
     ("where[id][in]=8&select[processStatuses]=true", {}, ""),
     ("where[id][in]=10,11,12&limit=2&select[processStatuses]=true", {"reason": "Test"}, "11,12"),
     ("where[id][in]=999999", {"processStatuses": "Lost"}, ""),
+    ("where[id][in]=99999999999999999999999", {"processStatuses": "Lost"}, ""),
     ("where[nope][equals]=1", {"processStatuses": "Lost"}, ""),
     ("where[id][nope]=1", {"processStatuses": "Lost"}, ""),
     ("", {"processStatuses": "Lost"}, ""),
