@@ -291,3 +291,19 @@ def test_the_500_page_renders_without_a_context():
     html = get_template("500.html").render()
 
     assert "Something went wrong on our side" in html
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "where[notes][equals]=a%00b",
+        "where[notes][like]=%00",
+        "where[exterior][in]=Re%00d",
+        "sort=%00",
+    ],
+)
+def test_a_nul_character_in_a_query_is_no_server_error(api, query):
+    """PostgreSQL refuses NUL in text parameters; the where must not reach it."""
+    for path in ("/leads", "/leads/count"):
+        response = api.get(f"{path}?{query}")
+        assert response.status_code < 500, (path, query, response.text[:200])

@@ -64,6 +64,10 @@ def _query(request, *, authorized: bool) -> dict:
     if _is_get_override(request) and form:
         body = _raw_body(request, authorized=authorized).decode("utf-8", errors="replace")
         raw = f"{raw}?{body}" if raw else body
+    if "%00" in raw or "\x00" in raw:
+        # No stored text holds a NUL (writes refuse it), and PostgreSQL refuses one
+        # in a query parameter outright: say so instead of failing.
+        raise Refused(400, "The query contains a NUL character (%00).")
     return parse_query_string(raw)
 
 
