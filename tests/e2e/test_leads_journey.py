@@ -130,6 +130,7 @@ def test_a_selection_survives_paging_and_sorting_and_goes_to_bulk_edit(
 ):
     page = small_page
     problems = []
+    page.add_init_script(REPORT_CSP_VIOLATIONS)
     page.on("console", lambda m: m.type == "error" and problems.append(m.text))
     sign_in_on(page, live_server.url, make_user("teamlead"))
     expect(page.get_by_text("0 leads selected")).to_be_visible()
