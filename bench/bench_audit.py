@@ -147,7 +147,7 @@ def _revert(user, operation, env: dict) -> tuple[float, float]:
     started = time.perf_counter()
     revert = bulk_revert_prepare(operation=operation, user=user, reason="benchmark revert")
     review = time.perf_counter() - started
-    bulk_operation_apply(operation=revert, user=user, confirmation=str(revert.total))
+    bulk_operation_apply(operation=revert, user=user, confirmation=str(revert.to_change))
     run = worker_run(revert.pk, env)["run"]
     revert = BulkOperation.objects.get(pk=revert.pk)
     assert revert.updated_count == operation.total, (revert.updated_count, revert.stop_reason)

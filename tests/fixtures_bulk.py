@@ -119,7 +119,7 @@ def apply_and_run():
 
     def run(operation, *, client=None):
         bulk_operation_apply(
-            operation=operation, user=operation.created_by, confirmation=str(operation.total)
+            operation=operation, user=operation.created_by, confirmation=str(operation.to_change)
         )
         operation.refresh_from_db()
         bulk_operation_run(operation.pk, operation.run_token, client=client)

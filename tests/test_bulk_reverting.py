@@ -90,7 +90,9 @@ def test_leads_the_operation_did_not_update_are_not_touched(
 
 
 def _apply(revert) -> str:
-    bulk_operation_apply(operation=revert, user=revert.created_by, confirmation=str(revert.total))
+    bulk_operation_apply(
+        operation=revert, user=revert.created_by, confirmation=str(revert.to_change)
+    )
     return BulkOperation.objects.get(pk=revert.pk).run_token
 
 
@@ -152,3 +154,16 @@ def test_current_values_are_read_as_an_id_range_or_an_id_list(seeded_sandbox, id
     found = _current(get_client(), ids, ["processStatuses"])
     assert sorted(found) == ids
     assert all(set(doc) >= {"id", "updatedAt", "processStatuses"} for doc in found.values())
+
+
+def test_a_large_revert_asks_to_type_the_number_that_will_go_back(applied, settings):
+    operation, before = applied
+    list(get_client().update_ids([min(before)], {"processStatuses": "On Hold"}))
+    settings.BULK_CONFIRM_THRESHOLD = 1
+    revert = _revert(operation)
+    assert revert.needs_confirmation and revert.to_change == len(before) - 1
+    with pytest.raises(OperationRefused, match=f"Type {len(before) - 1} to confirm"):
+        bulk_operation_apply(operation=revert, user=revert.created_by, confirmation="1")
+    assert bulk_operation_apply(
+        operation=revert, user=revert.created_by, confirmation=str(len(before) - 1)
+    )

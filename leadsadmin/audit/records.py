@@ -66,7 +66,7 @@ def operation_row(operation: BulkOperation) -> dict:
         _utc(operation.finished_at),
         round(duration.total_seconds(), 1) if duration else "",
         operation.reason,
-        operation.filter_query,
+        " or ".join(filter_in_words(operation)),
         changes_summary(operation),
         operation.total,
         operation.updated_count,
@@ -76,6 +76,14 @@ def operation_row(operation: BulkOperation) -> dict:
         operation.retry_of_id or "",
     )
     return dict(zip((key for key, _ in OPERATION_COLUMNS), values, strict=True))
+
+
+def filter_in_words(operation: BulkOperation) -> list[str]:
+    """What the operation was run on, in words: a revert's leads are those the
+    reverted operation updated; otherwise its where-filter."""
+    if operation.reverts_id:
+        return [f"The leads operation {operation.reverts_id} updated"]
+    return where_in_words(operation.where)
 
 
 def where_in_words(where: dict) -> list[str]:

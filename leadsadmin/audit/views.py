@@ -71,7 +71,7 @@ def audit_operation(request, operation_id):
     context = {
         "operation": operation,
         "summary": records.operation_row(operation),
-        "where_lines": records.where_in_words(operation.where),
+        "where_lines": records.filter_in_words(operation),
         "page": page,
         "lead_rows": outcome_rows(operation, None, LEADS_PER_PAGE, offset),
         "field_labels": [c.lead_field.label for c in operation.change_list],

@@ -180,6 +180,11 @@ class BulkOperation(models.Model):
         return [item["field"] for item in self.changes]
 
     @property
+    def to_change(self) -> int:
+        """At review: the leads that will be sent (a revert skips those changed since)."""
+        return self.total - self.conflict_count
+
+    @property
     def done_count(self) -> int:
         return self.updated_count + self.error_count + self.conflict_count
 

@@ -281,9 +281,9 @@ def counts_for_review(counter: Counter) -> list[list]:
 
 
 def confirmation_matches(operation: BulkOperation, typed: str) -> bool:
-    """Whether `typed` is the number of leads; "1,240" and "1240" both count."""
+    """Whether `typed` is the number of leads to change; "1,240" and "1240" both count."""
     digits = (typed or "").strip().replace(",", "").replace(" ", "").replace("\u202f", "")
-    return digits == str(operation.total)
+    return digits == str(operation.to_change)
 
 
 def approval_required(*, operation: BulkOperation, user) -> bool:
@@ -321,7 +321,8 @@ def bulk_operation_apply(
         )
     if operation.needs_confirmation and not confirmation_matches(operation, confirmation):
         raise OperationRefused(
-            f"Type {operation.total} to confirm that you mean to update {operation.total:,} leads."
+            f"Type {operation.to_change} to confirm that you mean to update "
+            f"{operation.to_change:,} leads."
         )
     token = uuid.uuid4().hex
     now = timezone.now()

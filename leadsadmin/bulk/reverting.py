@@ -109,7 +109,7 @@ def _revert_pin(revert: BulkOperation, operation: BulkOperation, client) -> None
         total=tally.total,
         conflict_count=tally.skipped,
         value_counts={name: counts_for_review(c) for name, c in tally.targets.items()},
-        needs_confirmation=tally.total > settings.BULK_CONFIRM_THRESHOLD,
+        needs_confirmation=tally.total - tally.skipped > settings.BULK_CONFIRM_THRESHOLD,
     )
 
 
