@@ -14,6 +14,7 @@ from leadsadmin.bulk.models import BulkOperation
 from leadsadmin.bulk.operations import OperationRefused, bulk_operation_apply
 from leadsadmin.bulk.signals import operation_ended
 from leadsadmin.proposals.models import Proposal
+from leadsadmin.proposals.services import REVIEW_FRESH_FOR
 from leadsadmin.sandbox.models import Lead
 from tests.fixtures_bulk import DUMMY_TASKS, IMMEDIATE_TASKS, filter_qs
 
@@ -260,7 +261,14 @@ def test_opening_reviews_the_leads_now_and_shows_the_difference(seeded_sandbox, 
     assert review.created_by.username == "teamlead"
     assert "Approve and apply" in text and "Reject" in text
 
-    # Opening again discards that review: no orphan is left behind.
+    # Opening it again at once (a reload) shows the same review: nothing is pinned again.
+    approver.get(f"/proposals/{proposal.pk}/")
+    proposal.refresh_from_db()
+    assert proposal.review == review
+    # Later, it reviews the leads again and discards the old review: no orphan.
+    BulkOperation.objects.filter(pk=review.pk).update(
+        created_at=review.created_at - REVIEW_FRESH_FOR
+    )
     approver.get(f"/proposals/{proposal.pk}/")
     review.refresh_from_db()
     assert review.state == OperationState.DISCARDED

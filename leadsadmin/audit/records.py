@@ -182,9 +182,13 @@ def lead_ids_for(text: str) -> LeadsFound:
     if "@" not in text:
         return LeadsFound(error="Type a lead id (a number) or an email address.")
     try:
-        found = api.get_client().find(where={"email": {"equals": text}}, limit=20, select=["id"])
+        # `like` ignores upper and lower case (emails do too); exact matches only.
+        found = api.get_client().find(
+            where={"email": {"like": text}}, limit=50, select=["id", "email"]
+        )
     except LeadsApiError as exc:
         return LeadsFound(error=f"The leads API could not look up that email: {exc}")
-    if not found.docs:
+    ids = [d["id"] for d in found.docs if str(d.get("email") or "").lower() == text.lower()]
+    if not ids:
         return LeadsFound(error=f"No lead has the email {text}.")
-    return LeadsFound([doc["id"] for doc in found.docs])
+    return LeadsFound(ids)

@@ -214,6 +214,8 @@ def bulk_operation(request, operation_id):
         "can_manage": can_manage,
         "can_cancel": can_manage and operation.is_active,
         "can_retry": can_manage and selectors.can_retry(operation),
+        "can_revert": request.user.has_perm(REVERT_CHANGES) and not revert_refusal(operation),
+        "can_audit": request.user.has_perm(VIEW_AUDIT),
         "summary_line": f"Updated {operation.updated_count:,} of {operation.total:,} leads",
         "progress": selectors.operation_progress(operation),
         "outcome": selectors.operation_outcome(operation),

@@ -7,6 +7,8 @@ person takes is an audit event, sealed into the hash chain.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -117,6 +119,8 @@ def proposal_review(*, proposal: Proposal, user, origin=None, client=None) -> Bu
     ProposalRefused, or what bulk_operation_prepare raises."""
     if why := decision_refusal(proposal, user):
         raise ProposalRefused(why)
+    if (fresh := _fresh_review(proposal, user)) is not None:
+        return fresh
     _review_discard(proposal, f"Proposal {proposal.pk} was opened again: a new review replaces it.")
     review = bulk_operation_prepare(
         user=user,
@@ -131,6 +135,23 @@ def proposal_review(*, proposal: Proposal, user, origin=None, client=None) -> Bu
         raise ProposalRefused(f"Proposal {proposal.pk} was decided in the meantime.")
     proposal.review = review
     return review
+
+
+# A reload or a second look within this long shows the same review instead of
+# pinning every lead again (and leaving a discarded review behind each time).
+REVIEW_FRESH_FOR = timedelta(minutes=2)
+
+
+def _fresh_review(proposal: Proposal, user) -> BulkOperation | None:
+    review = proposal.review
+    if (
+        review is not None
+        and review.state == BulkOperation.State.REVIEWED
+        and review.created_by_id == user.pk
+        and timezone.now() - review.created_at < REVIEW_FRESH_FOR
+    ):
+        return review
+    return None
 
 
 def _operation_reason(proposal: Proposal) -> str:
