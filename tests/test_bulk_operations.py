@@ -100,7 +100,7 @@ def test_maximum_size_refused_for_team_leads_allowed_for_superusers(
     assert not BulkOperation.objects.exists()
     admin = make_user("admin")
     operation = prepare_operation("", lost, user=admin)
-    assert operation.total == seeded_sandbox.count
+    assert operation.total + operation.unchanged_count == seeded_sandbox.count
     with pytest.raises(OperationRefused, match="only a superuser may apply"):
         bulk_operation_apply(
             operation=operation, user=make_user("teamlead"), confirmation=str(operation.total)
@@ -207,10 +207,12 @@ def test_add_and_remove_items_work_per_lead_and_share_requests(
         kept = before[lead_id] or []
         assert after[lead_id][: len(kept)] == kept  # current items stay, in order
         assert set(after[lead_id]) == set(kept) | {"Red", "Gold"}
-    # One request per distinct resulting list (each group is under a chunk).
+    # One request per distinct resulting list (each group is under a chunk); a lead
+    # that already had both items is not sent at all.
     distinct = {
         tuple(before[i] or []) + tuple(x for x in ("Red", "Gold") if x not in (before[i] or []))
         for i in ids
+        if not {"Red", "Gold"} <= set(before[i] or [])
     }
     assert client.transport.patches == len(add.bodies) == len(distinct)
 
@@ -487,3 +489,28 @@ def test_a_run_started_twice_sends_each_chunk_once(
     patches = client.transport.patches
     assert bulk_operation_run(operation.pk, operation.run_token, client=client) == State.FINISHED
     assert client.transport.patches == patches
+
+
+def test_leads_that_already_have_the_new_values_are_not_pinned_nor_sent(
+    seeded_sandbox, prepare_operation, apply_and_run, scripted_client
+):
+    already = set(Lead.objects.filter(processStatuses="Lost").values_list("id", flat=True))
+    assert already
+    query = filter_qs(("processStatuses", "in", ["Lost", "On Hold"]))
+    operation = prepare_operation(query, [Change("processStatuses", "replace", "Lost")])
+    pinned = set(operation.pinned.values_list("lead_id", flat=True))
+    assert operation.unchanged_count == len(already)
+    assert pinned.isdisjoint(already)
+    assert dict(operation.value_counts["processStatuses"]) == {"On Hold": len(pinned)}
+    client = scripted_client()
+    operation = apply_and_run(operation, client=client)
+    assert set(client.transport.updated) == pinned
+    assert operation.updated_count == operation.total == len(pinned)
+
+
+def test_nothing_to_change_when_every_match_already_has_the_values(
+    seeded_sandbox, prepare_operation
+):
+    query = filter_qs(("processStatuses", "equals", "Lost"))
+    with pytest.raises(OperationRefused, match="already have these values"):
+        prepare_operation(query, [Change("processStatuses", "replace", "Lost")])

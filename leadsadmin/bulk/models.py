@@ -81,6 +81,9 @@ class BulkOperation(models.Model):
         default=list, help_text="The distinct PATCH bodies; PinnedLead.body_index points here."
     )
     total = models.PositiveIntegerField(default=0, help_text="Leads pinned at review.")
+    unchanged_count = models.PositiveIntegerField(
+        default=0, help_text="Leads that matched but already had every new value: not sent."
+    )
     pinned_since = models.DateTimeField(
         help_text="When pinning started: leads updated after this are conflicts."
     )

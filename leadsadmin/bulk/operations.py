@@ -25,6 +25,7 @@ from django.utils import timezone
 from leadsadmin import api
 from leadsadmin.bulk.changes import (
     Change,
+    body_applied,
     body_for_lead,
     body_key,
     value_describe,
@@ -163,11 +164,17 @@ def _pin(operation, changes, client, where, limit, first) -> None:
     )
     with closing(pages):
         for page in pages:
-            pins_insert(operation, [tally.pin(lead) for lead in page])
+            pins_insert(operation, [pin for lead in page if (pin := tally.pin(lead))])
             _refuse_if_too_large(tally.total, limit)
+    if tally.total == 0 and tally.unchanged:
+        raise OperationRefused(
+            f"All {tally.unchanged:,} matching leads already have these values: "
+            "there is nothing to change."
+        )
     if tally.total == 0:
         raise OperationRefused("No leads match this filter any more: there is nothing to change.")
     operation.total = tally.total
+    operation.unchanged_count = tally.unchanged
     operation.bodies = [json.loads(key) for key in tally.bodies]
     operation.value_counts = {
         name: counts_for_review(counter) for name, counter in tally.counters.items()
@@ -196,15 +203,19 @@ class _PinTally:
         self.counters = {name: Counter() for name in self.fields}
         self.sample = {doc["id"]: doc for doc in sample_docs}
         self.sampled: set = set()
-        self.total = 0
+        self.total = self.unchanged = 0
 
-    def pin(self, lead: dict) -> tuple:
-        """The lead's pin as pins_insert takes it: (id, updatedAt, values, body)."""
+    def pin(self, lead: dict) -> tuple | None:
+        """The lead's pin as pins_insert takes it: (id, updatedAt, values, body);
+        None for a lead that already holds every new value (it is not sent)."""
         before = {name: lead.get(name) for name in self.fields}
+        body = body_for_lead(self.changes, before)
+        if body_applied(body, before):
+            self.unchanged += 1
+            return None
         index = 0
         if self.per_lead:
-            key = body_key(body_for_lead(self.changes, before))
-            index = self.bodies.setdefault(key, len(self.bodies))
+            index = self.bodies.setdefault(body_key(body), len(self.bodies))
         for name in self.fields:
             _count_value(self.counters[name], name in self.list_fields, before[name])
         if lead["id"] in self.sample:
