@@ -303,7 +303,6 @@ def test_who_may_do_what(make_operation, client_as, kind, can_edit, can_read, se
 
     edit_requests = [
         client.post(f"/bulk/new?{OPEN}", {"action": "add_field", "add_field": "year"}),
-        client.post("/bulk/new/field", {"add_field": "year"}),
         client.get(f"/bulk/{reviewed.pk}/review"),
         client.post(f"/bulk/{finished.pk}/cancel"),
         client.post(f"/bulk/{finished.pk}/retry"),

@@ -32,7 +32,7 @@ MATRIX = {
     "leads:saved_new": ("POST", {}, LEADS),
     "leads:saved_delete": ("POST", {"saved_filter_id": "saved"}, LEADS),
     "bulk:new": ("GET", {}, TEAM),
-    "bulk:field_row": ("POST", {}, TEAM),
+    "bulk:field_row": ("POST", {}, LEADS),  # the proposal form uses it too
     "bulk:operation": ("GET", {"operation_id": "operation"}, AUDIT),
     "bulk:review": ("GET", {"operation_id": "operation"}, TEAM),
     "bulk:apply": ("POST", {"operation_id": "operation"}, TEAM),
@@ -52,7 +52,6 @@ MATRIX = {
     "proposals:index": ("GET", {}, TEAM),
     "proposals:mine": ("GET", {}, LEADS),
     "proposals:new": ("GET", {}, LEADS),
-    "proposals:field_row": ("POST", {}, LEADS),
     "proposals:from_review": ("POST", {"operation_id": "operation"}, TEAM),
     "proposals:detail": ("GET", {"proposal_id": "proposal"}, AUDIT),
     "proposals:send": ("POST", {"proposal_id": "proposal"}, LEADS),

@@ -130,11 +130,11 @@ def test_proposing_keeps_invalid_input_and_adds_fields_with_htmx(seeded_sandbox,
     assert "Give a reason for this change" in _text(response)
     assert Proposal.objects.count() == 0
     row = client.post(
-        "/proposals/new/field", {"add_field": "processStatuses"}, headers={"HX-Request": "true"}
+        "/bulk/new/field", {"add_field": "processStatuses"}, headers={"HX-Request": "true"}
     )
     assert row.status_code == 200
     assert 'id="row-processStatuses"' in row.content.decode()
-    assert 'hx-post="/proposals/new/field"' in row.content.decode()
+    assert 'hx-post="/bulk/new/field"' in row.content.decode()  # the one row endpoint
 
 
 @live

@@ -223,3 +223,20 @@ def _as_initial(form: forms.Form) -> dict:
     """What a bound form holds, as initial values for an unbound one (fields not
     posted keep their own initial)."""
     return {name: form[name].data for name in form.fields if form[name].data is not None}
+
+
+def change_form_for(request) -> tuple[BulkChangeForm, bool]:
+    """The change form as this request leaves it, and whether it was submitted for
+    review: blank (GET); with a field removed or added (shown back without
+    errors); or submitted (the caller validates it)."""
+    if request.method == "GET":
+        return BulkChangeForm(), False
+    if "remove_field" in request.POST:
+        form = BulkChangeForm(request.POST).unvalidated()
+        form.remove_field(request.POST["remove_field"])
+        return form, False
+    if request.POST.get("action") == "add_field":
+        form = BulkChangeForm(request.POST).unvalidated()
+        form.add_field(request.POST.get("add_field", ""))
+        return form, False
+    return BulkChangeForm(request.POST), True

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from leadsadmin import api
 from leadsadmin.api.errors import LeadsApiError
 from leadsadmin.bulk import selectors
-from leadsadmin.bulk.forms import BulkChangeForm, ChangeReasonForm
+from leadsadmin.bulk.forms import BulkChangeForm, ChangeReasonForm, change_form_for
 from leadsadmin.bulk.models import BulkOperation, PinnedLead
 from leadsadmin.bulk.operations import (
     OperationRefused,
@@ -29,7 +29,12 @@ from leadsadmin.bulk.operations import (
 from leadsadmin.bulk.reverting import bulk_revert_prepare, revert_of, revert_refusal
 from leadsadmin.core.csv import csv_lines, csv_response
 from leadsadmin.core.origin import request_origin
-from leadsadmin.core.roles import BULK_EDIT_LEADS, REVERT_CHANGES, VIEW_AUDIT
+from leadsadmin.core.roles import (
+    BULK_EDIT_LEADS,
+    PROPOSE_BULK_EDIT,
+    REVERT_CHANGES,
+    VIEW_AUDIT,
+)
 from leadsadmin.schema import lead_field
 
 State = BulkOperation.State
@@ -43,29 +48,20 @@ PROBLEMS_SHOWN = 200
 def bulk_new(request):
     """Choose changes. The filter is this URL's query string, kept on every POST."""
     filter_query = request.META.get("QUERY_STRING", "")
-    if request.method == "GET":
-        form = BulkChangeForm()
-    elif "remove_field" in request.POST:
-        form = BulkChangeForm(request.POST).unvalidated()
-        form.remove_field(request.POST["remove_field"])
-    elif request.POST.get("action") == "add_field":
-        form = BulkChangeForm(request.POST).unvalidated()
-        form.add_field(request.POST.get("add_field", ""))
-    else:
-        form = BulkChangeForm(request.POST)
-        if form.is_valid():
-            try:
-                operation = bulk_operation_prepare(
-                    user=request.user,
-                    filter_query=filter_query,
-                    changes=form.changes,
-                    reason=form.reason,
-                    origin=request_origin(request),
-                )
-            except (OperationRefused, LeadsApiError) as exc:
-                form.form_error = str(exc)
-            else:
-                return redirect("bulk:review", operation_id=operation.pk)
+    form, submitted = change_form_for(request)
+    if submitted and form.is_valid():
+        try:
+            operation = bulk_operation_prepare(
+                user=request.user,
+                filter_query=filter_query,
+                changes=form.changes,
+                reason=form.reason,
+                origin=request_origin(request),
+            )
+        except (OperationRefused, LeadsApiError) as exc:
+            form.form_error = str(exc)
+        else:
+            return redirect("bulk:review", operation_id=operation.pk)
     return render(request, "bulk/new.html", _new_context(request, form, filter_query))
 
 
@@ -97,10 +93,12 @@ def _match_count(filter_query: str) -> dict:
 
 
 @require_POST
-@permission_required(BULK_EDIT_LEADS, raise_exception=True)
 def bulk_field_row(request):
     """htmx: the row for the field picked in "Add field to change", appended to the
-    list; the picker is swapped out of band without that field."""
+    list; the picker is swapped out of band without that field. The bulk form and
+    the proposal form both use it: it only renders a form row."""
+    if not (request.user.has_perm(BULK_EDIT_LEADS) or request.user.has_perm(PROPOSE_BULK_EDIT)):
+        raise PermissionDenied("Only team leads and sales ops can choose changes.")
     form = BulkChangeForm(request.POST).unvalidated()
     row = form.add_field(request.POST.get("add_field", ""))
     if row is None:

@@ -8,7 +8,6 @@ urlpatterns = [
     path("", views.proposal_list, name="index"),
     path("mine", views.proposal_mine, name="mine"),
     path("new", views.proposal_new, name="new"),
-    path("new/field", views.proposal_field_row, name="field_row"),
     path("from-review/<int:operation_id>", views.proposal_from_review_view, name="from_review"),
     path("<int:proposal_id>/", views.proposal_detail, name="detail"),
     path("<int:proposal_id>/send", views.proposal_send_view, name="send"),

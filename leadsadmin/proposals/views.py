@@ -5,13 +5,12 @@ and approves or rejects it, and its proposer may withdraw it."""
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leadsadmin.api.errors import LeadsApiError
 from leadsadmin.bulk import selectors as bulk_selectors
-from leadsadmin.bulk.forms import BulkChangeForm
+from leadsadmin.bulk.forms import change_form_for
 from leadsadmin.bulk.models import BulkOperation
 from leadsadmin.bulk.operations import OperationRefused
 from leadsadmin.core.origin import request_origin
@@ -45,28 +44,19 @@ DECIDED_SHOWN = 50
 def proposal_new(request):
     """Choose changes, as for a bulk edit; the filter is this URL's query string."""
     filter_query = request.META.get("QUERY_STRING", "")
-    if request.method == "GET":
-        form = BulkChangeForm()
-    elif "remove_field" in request.POST:
-        form = BulkChangeForm(request.POST).unvalidated()
-        form.remove_field(request.POST["remove_field"])
-    elif request.POST.get("action") == "add_field":
-        form = BulkChangeForm(request.POST).unvalidated()
-        form.add_field(request.POST.get("add_field", ""))
-    else:
-        form = BulkChangeForm(request.POST)
-        if form.is_valid():
-            try:
-                proposal = proposal_draft(
-                    user=request.user,
-                    filter_query=filter_query,
-                    changes=form.changes,
-                    reason=form.reason,
-                )
-            except (OperationRefused, LeadsApiError) as exc:
-                form.form_error = str(exc)
-            else:
-                return redirect(proposal)
+    form, submitted = change_form_for(request)
+    if submitted and form.is_valid():
+        try:
+            proposal = proposal_draft(
+                user=request.user,
+                filter_query=filter_query,
+                changes=form.changes,
+                reason=form.reason,
+            )
+        except (OperationRefused, LeadsApiError) as exc:
+            form.form_error = str(exc)
+        else:
+            return redirect(proposal)
     context = {
         "form": form,
         "picker": form.picker(),
@@ -74,18 +64,6 @@ def proposal_new(request):
         **selectors.match_count(filter_query),
     }
     return render(request, "proposals/new.html", context)
-
-
-@require_POST
-@permission_required(PROPOSE_BULK_EDIT, raise_exception=True)
-def proposal_field_row(request):
-    """htmx: the row for the field picked in "Add field to change"."""
-    form = BulkChangeForm(request.POST).unvalidated()
-    row = form.add_field(request.POST.get("add_field", ""))
-    if row is None:
-        return HttpResponse(status=204)
-    context = {"row": row, "picker": form.picker(), "oob": True}
-    return render(request, "proposals/new.html#field_row_added", context)
 
 
 @require_GET
