@@ -514,3 +514,32 @@ def test_nothing_to_change_when_every_match_already_has_the_values(
     query = filter_qs(("processStatuses", "equals", "Lost"))
     with pytest.raises(OperationRefused, match="already have these values"):
         prepare_operation(query, [Change("processStatuses", "replace", "Lost")])
+
+
+def test_time_left_counts_down_while_a_chunk_is_in_flight(make_operation, monkeypatch, db):
+    from leadsadmin.bulk import selectors
+
+    start = timezone.now()
+    outcomes = {i: ("updated" if i <= 10 else "pending", "") for i in range(1, 101)}
+    operation = make_operation(
+        state=State.RUNNING, outcomes=outcomes, run_started_at=start, run_start_done=0
+    )
+    BulkChunk.objects.filter(operation=operation).update(finished_at=start + timedelta(seconds=10))
+    # 10 leads took 10 s: 90 left is about 90 s, then less as the next chunk is in flight.
+    estimates = []
+    for seconds in (12, 20, 40):
+        monkeypatch.setattr(
+            selectors.timezone, "now", lambda s=seconds: start + timedelta(seconds=s)
+        )
+        estimates.append(selectors.operation_progress(operation).time_left)
+    assert estimates == ["about 1 min 28 s", "about 1 min 20 s", "about 1 min 0 s"]
+
+
+def test_a_refused_key_stop_names_the_key_not_reachability(
+    seeded_sandbox, prepare_operation, apply_and_run, scripted_client, lost, settings
+):
+    settings.BULK_CHUNK_SIZE = 10
+    client = scripted_client({2: httpx.Response(401, json={"errors": [{"message": "Nope"}]})})
+    operation = apply_and_run(prepare_operation(OPEN, lost), client=client)
+    assert "once LEADS_API_KEY is a key the API accepts" in operation.stop_reason
+    assert "reachable" not in operation.stop_reason

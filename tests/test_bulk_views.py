@@ -204,7 +204,7 @@ def test_full_flow_runs_inline_and_shows_results(seeded_sandbox, client_as, sett
     assert f"Updated {operation.total} Leads successfully." in text
     assert "On Hold → Lost" in text or "Qualified Lead → Lost" in text
     assert "Errors No errors." in text and "Conflicts No conflicts." in text
-    assert "Download errors as CSV" in text
+    assert "Download errors as CSV" not in text  # nothing to download
     assert 'hx-trigger="every 1s"' not in response.content.decode()  # finished: no polling
 
 
@@ -230,9 +230,16 @@ def test_results_show_partial_failure_errors_and_conflicts(make_operation, clien
     operation = make_operation()
     response = client_as("teamlead").get(f"/bulk/{operation.pk}/")
     text = _text(response)
-    assert "Updated 1 of 3 leads" in text
+    assert (
+        "Updated 1 of 3 leads. 1 was changed by someone else after your review and was left "
+        "alone. 1 was refused by the API (see Errors)."
+    ) in text
     assert "Partly applied" in text
-    assert "Errors 2 The following field is invalid: Reason" in text.replace("Lead ID Message ", "")
+    errors = text.replace("Lead ID Message ", "")
+    assert "Errors 2 The API refused a value: Reason The API's words" in errors
+    assert "The following field is invalid: Reason" in errors
+    assert 'href="/leads/2/"' in response.content.decode()  # lead ids link to the lead
+    assert "Download errors as CSV" in text
     assert "Conflicts" in text and "Changed since the review; not overwritten." in text
     assert "Unable to update 1 out of 2 Leads." in text
     assert "Retry failed" in text

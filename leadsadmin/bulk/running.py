@@ -22,7 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from leadsadmin import api
-from leadsadmin.api.errors import LeadsApiError
+from leadsadmin.api.errors import ApiUnauthorized, LeadsApiError
 from leadsadmin.bulk.changes import body_applied
 from leadsadmin.bulk.models import BulkChunk, BulkOperation, PinnedLead
 from leadsadmin.bulk.signals import announce_ended
@@ -371,9 +371,14 @@ def _doubt_span(in_flight: dict) -> tuple[tuple[int, int], tuple[int, int]]:
 
 
 def _stop_reason(exc: LeadsApiError) -> str:
+    when = (
+        "once LEADS_API_KEY is a key the API accepts"
+        if isinstance(exc, ApiUnauthorized)
+        else "once the API is reachable"
+    )
     return (
         f"Stopped: {exc} The chunks already applied are recorded; "
-        "Retry failed runs the rest once the API is reachable."
+        f"Retry failed runs the rest {when}."
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Min
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from leadsadmin.bulk.changes import Change, body_for_lead, change_describe, value_describe
@@ -122,10 +122,14 @@ def _time_left(operation: BulkOperation) -> str:
     if operation.state == State.QUEUED or operation.run_started_at is None:
         return "waiting for the worker"
     done_in_run = operation.done_count - operation.run_start_done
-    elapsed = (timezone.now() - operation.run_started_at).total_seconds()
-    if done_in_run <= 0 or elapsed <= 0:
+    last = BulkChunk.objects.filter(operation=operation).aggregate(last=Max("finished_at"))["last"]
+    if done_in_run <= 0 or last is None or last <= operation.run_started_at:
         return "estimating…"
-    seconds = (operation.total - operation.done_count) * elapsed / done_in_run
+    # The pace up to the last recorded chunk, less the time since: while a chunk is
+    # in flight the estimate counts down instead of climbing.
+    pace = (last - operation.run_started_at).total_seconds() / done_in_run
+    since = (timezone.now() - last).total_seconds()
+    seconds = max(0.0, (operation.total - operation.done_count) * pace - since)
     return "about " + duration_words(timedelta(seconds=seconds))
 
 
@@ -158,6 +162,29 @@ def operation_outcome(operation: BulkOperation) -> str:
     if problems:
         summary += " (" + ", ".join(problems) + ")"
     return f"{operation.get_state_display()}: {summary}"
+
+
+def outcome_sentence(operation: BulkOperation) -> str:
+    """The result in plain words: "Updated 176 of 178 leads. 2 were changed by
+    someone else after your review and were left alone." """
+    parts = [f"Updated {operation.updated_count:,} of {operation.total:,} leads."]
+    if operation.conflict_count:
+        since = f"operation {operation.reverts_id}" if operation.reverts_id else "your review"
+        parts.append(
+            f"{_were(operation.conflict_count)} changed by someone else after {since} "
+            f"and {_were(operation.conflict_count, alone=True)} left alone."
+        )
+    if operation.error_count:
+        parts.append(f"{_were(operation.error_count)} refused by the API (see Errors).")
+    left = operation.total - operation.done_count
+    if left and not operation.is_active:
+        parts.append(f"{_were(left)} not sent: the job stopped before them.")
+    return " ".join(parts)
+
+
+def _were(count: int, *, alone: bool = False) -> str:
+    verb = "was" if count == 1 else "were"
+    return verb if alone else f"{count:,} {verb}"
 
 
 def can_retry(operation: BulkOperation) -> bool:

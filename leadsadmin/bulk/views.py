@@ -214,7 +214,7 @@ def bulk_operation(request, operation_id):
         "can_retry": can_manage and selectors.can_retry(operation),
         "can_revert": request.user.has_perm(REVERT_CHANGES) and not revert_refusal(operation),
         "can_audit": request.user.has_perm(VIEW_AUDIT),
-        "summary_line": f"Updated {operation.updated_count:,} of {operation.total:,} leads",
+        "summary_line": selectors.outcome_sentence(operation),
         "progress": selectors.operation_progress(operation),
         "outcome": selectors.operation_outcome(operation),
         "partial_failure": selectors.is_partial_failure(operation),

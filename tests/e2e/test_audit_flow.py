@@ -69,9 +69,11 @@ def test_auditor_follows_and_team_lead_reverts_a_bulk_edit(
     expect(page.get_by_text(f"{len(before) - 1} leads will go back")).to_be_visible()
     expect(page.get_by_text("1 lead changed after operation")).to_be_visible()
     page.get_by_role("button", name="Apply changes").click()
-    expect(
-        page.get_by_text(f"Updated {len(before) - 1} of {len(before)} leads", exact=True)
-    ).to_be_visible()
+    summary = (
+        f"Updated {len(before) - 1} of {len(before)} leads. 1 was changed by someone else "
+        f"after operation {operation.pk} and was left alone."
+    )
+    expect(page.get_by_text(summary, exact=True)).to_be_visible()
 
     now = dict(Lead.objects.filter(id__in=before).values_list("id", "processStatuses"))
     assert now == {**before, changed: "Qualified Lead"}
