@@ -30,6 +30,7 @@ from leadsadmin.bulk.operations import (
     pinning_moment,
     pins_insert,
 )
+from leadsadmin.schema import lead_field
 
 State = BulkOperation.State
 Outcome = PinnedLead.Outcome
@@ -183,7 +184,8 @@ def _skipped(revert, operation, pin, found) -> PinnedLead:
     else:
         names = [n for n in found if found[n] != (pin.after or {}).get(n)]
         message = "; ".join(
-            f"{n}: operation {operation.pk} set {value_describe((pin.after or {}).get(n))}, "
+            f"{lead_field(n).label}: operation {operation.pk} set "
+            f"{value_describe((pin.after or {}).get(n))}, "
             f"found {value_describe(found[n])}"
             for n in names
         )

@@ -6,10 +6,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Count, Max, Min
+from django.http import QueryDict
 from django.utils import timezone
 
+from leadsadmin import api
+from leadsadmin.api.errors import LeadsApiError
 from leadsadmin.bulk.changes import Change, body_for_lead, change_describe, value_describe
 from leadsadmin.bulk.models import BulkChunk, BulkOperation, PinnedLead
+from leadsadmin.bulk.operations import OperationRefused, selected_ids, where_for_filter_query
 from leadsadmin.schema import lead_field
 
 State = BulkOperation.State
@@ -54,6 +58,21 @@ def revert_lines(operation: BulkOperation) -> list[ReviewLine]:
         )
         for change in operation.change_list
     ]
+
+
+def match_count(filter_query: str) -> dict:
+    """For the change forms: {"match_count", "every_lead", "selected_count"} for the
+    filter (and selection) now, or {"match_error"} saying why it cannot be counted."""
+    try:
+        where = where_for_filter_query(filter_query)
+        selected = selected_ids(QueryDict(filter_query))
+        return {
+            "match_count": api.get_client().count(where=where or None),
+            "every_lead": not where,
+            "selected_count": len(selected) if selected is not None else None,
+        }
+    except (OperationRefused, LeadsApiError) as exc:
+        return {"match_error": str(exc)}
 
 
 def changes_summary(operation: BulkOperation) -> str:

@@ -6,11 +6,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse, QueryDict
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from leadsadmin import api
 from leadsadmin.api.errors import LeadsApiError
 from leadsadmin.bulk import selectors
 from leadsadmin.bulk.forms import BulkChangeForm, ChangeReasonForm, change_form_for
@@ -23,8 +22,6 @@ from leadsadmin.bulk.operations import (
     bulk_operation_prepare,
     bulk_operation_resume,
     bulk_operation_retry,
-    selected_ids,
-    where_for_filter_query,
 )
 from leadsadmin.bulk.reverting import bulk_revert_prepare, revert_of, revert_refusal
 from leadsadmin.core.csv import csv_lines, csv_response
@@ -71,25 +68,12 @@ def _new_context(request, form, filter_query: str) -> dict:
         "picker": form.picker(),
         "filter_query": filter_query,
         "max_size": _max_size(),
-        **_match_count(filter_query),
+        **selectors.match_count(filter_query),
     }
     context["over_limit"] = (
         context.get("match_count", 0) > _max_size() and not request.user.is_superuser
     )
     return context
-
-
-def _match_count(filter_query: str) -> dict:
-    try:
-        where = where_for_filter_query(filter_query)
-        selected = selected_ids(QueryDict(filter_query))
-        return {
-            "match_count": api.get_client().count(where=where or None),
-            "every_lead": not where,
-            "selected_count": len(selected) if selected is not None else None,
-        }
-    except (OperationRefused, LeadsApiError) as exc:
-        return {"match_error": str(exc)}
 
 
 @require_POST

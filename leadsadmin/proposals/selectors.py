@@ -7,12 +7,9 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.db.models import QuerySet
 
-from leadsadmin import api
-from leadsadmin.api.errors import LeadsApiError
 from leadsadmin.audit.models import AuditEvent
 from leadsadmin.bulk.changes import change_describe
 from leadsadmin.bulk.models import BulkOperation
-from leadsadmin.bulk.operations import OperationRefused, where_for_filter_query
 from leadsadmin.proposals.models import Proposal
 from leadsadmin.schema import lead_field
 
@@ -103,12 +100,3 @@ def proposal_notice(proposal: Proposal) -> tuple[int, str]:
         f"Proposal {proposal.pk} was approved by {who}: "
         f"its {operation.total:,} leads are being updated.",
     )
-
-
-def match_count(filter_query: str) -> dict:
-    """{"match_count", "every_lead"} for the filter now, or {"match_error"}."""
-    try:
-        where = where_for_filter_query(filter_query)
-        return {"match_count": api.get_client().count(where=where or None), "every_lead": not where}
-    except (OperationRefused, LeadsApiError) as exc:
-        return {"match_error": str(exc)}

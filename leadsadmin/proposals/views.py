@@ -61,7 +61,7 @@ def proposal_new(request):
         "form": form,
         "picker": form.picker(),
         "filter_query": filter_query,
-        **selectors.match_count(filter_query),
+        **bulk_selectors.match_count(filter_query),
     }
     return render(request, "proposals/new.html", context)
 

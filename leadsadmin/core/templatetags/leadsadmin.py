@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import template
-from django.http import QueryDict
 
 from leadsadmin.core.values import display_datetime
 
@@ -17,10 +16,10 @@ def moment(value) -> str:
 
 
 @register.inclusion_tag("includes/pagination.html", takes_context=True)
-def pagination(context, number, num_pages, label="Pages", param="page", query=None):
-    """Previous / Page N of M / Next. The links keep the rest of the query string
-    (`query`, else the request's own) and set `param` to the page wanted."""
-    params = context["request"].GET.copy() if query is None else QueryDict(query, mutable=True)
+def pagination(context, number, num_pages, label="Pages", param="page"):
+    """Previous / Page N of M / Next. The links keep the rest of the request's query
+    string and set `param` to the page wanted."""
+    params = context["request"].GET.copy()
     params.pop(param, None)
 
     def link(page_number: int) -> str:
