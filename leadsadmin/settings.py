@@ -301,8 +301,13 @@ LOGGING = {
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },
+    "filters": {
+        "refusal_without_traceback": {"()": "leadsadmin.core.logs.RefusalWithoutTraceback"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "loggers": {
         "leadsadmin": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+        # A 403 for a role without access is one line, not a traceback.
+        "django.request": {"filters": ["refusal_without_traceback"]},
     },
 }
