@@ -77,3 +77,26 @@ def sign_in(page, make_user):
         return user
 
     return sign_in_as
+
+
+# Chromium reports a CSP violation to the page as an event; this makes it a console
+# error too, so one listener catches both. An init script is not subject to the CSP.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`);
+});
+"""
+
+
+@pytest.fixture
+def small_page(browser):
+    """A page at 1280x800, the journeys' window, that accepts downloads."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def fits_the_window(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

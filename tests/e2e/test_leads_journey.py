@@ -9,33 +9,12 @@ from playwright.sync_api import expect
 
 from leadsadmin.api import get_client
 from leadsadmin.leads.columns import COLUMNS, DEFAULT_COLUMNS
-from tests.e2e.conftest import sign_in_on
+from tests.e2e.conftest import REPORT_CSP_VIOLATIONS, fits_the_window, sign_in_on
 from tests.e2e.test_leads_page import ROW_SWAP, settled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-# Chromium reports a CSP violation to the page as an event; this makes it a console
-# error too, so one listener catches both. An init script is not subject to the CSP.
-REPORT_CSP_VIOLATIONS = """
-document.addEventListener("securitypolicyviolation", (event) => {
-  console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`);
-});
-"""
-
 REASONS = ["Test", "Duplicate", "Not Responding"]
-
-
-@pytest.fixture
-def small_page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-
-
-def fits_the_window(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def press_and_swap(page, key):
