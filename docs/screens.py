@@ -48,6 +48,7 @@ NOT_SCREENS = {
     "home": "redirects to the role's landing page",
     "logout": "POST: signs out",
     "healthz": "JSON for a monitor",
+    "favicon": "redirect to the static icon",
     "leads:load_where": "the leads page again, with a pasted where loaded",
     "leads:condition": "htmx fragment: one filter row (in the leads screens)",
     "leads:export": "download: CSV",

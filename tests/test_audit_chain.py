@@ -146,6 +146,7 @@ def test_five_wrong_passwords_lock_the_user_out_even_with_the_right_one_and_are_
     response = client.post("/login/", {"username": "ann", "password": "pw"})
     assert response.status_code == 429
     assert "Too many wrong passwords" in response.text
+    assert "Try again in 15 min," in response.text  # words, not axes' ISO "PT15M"
     assert "_auth_user_id" not in client.session
     kinds = list(AuditEvent.objects.order_by("id").values_list("kind", flat=True))
     assert kinds.count("sign_in_failed") >= settings.AXES_FAILURE_LIMIT

@@ -14,6 +14,7 @@ from leadsadmin.api.errors import LeadsApiError
 from leadsadmin.bulk.changes import Change, body_for_lead, change_describe, value_describe
 from leadsadmin.bulk.models import BulkChunk, BulkOperation, PinnedLead
 from leadsadmin.bulk.operations import OperationRefused, selected_ids, where_for_filter_query
+from leadsadmin.core.values import duration_words
 from leadsadmin.schema import lead_field
 
 State = BulkOperation.State
@@ -150,17 +151,6 @@ def _time_left(operation: BulkOperation) -> str:
     since = (timezone.now() - last).total_seconds()
     seconds = max(0.0, (operation.total - operation.done_count) * pace - since)
     return "about " + duration_words(timedelta(seconds=seconds))
-
-
-def duration_words(duration: timedelta) -> str:
-    seconds = max(1, round(duration.total_seconds()))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
 
 
 def operation_outcome(operation: BulkOperation) -> str:

@@ -1,5 +1,5 @@
 """Reading and writing the values people type: one number parser, one date-time
-parser and one UTC ISO 8601 formatter for the whole project.
+parser, one UTC ISO 8601 formatter and one duration formatter for the whole project.
 
 Date-times without a zone are read in the active time zone (the user's, set by
 `UserTimeZoneMiddleware`); everything stored or put in a URL is UTC ISO 8601 in
@@ -75,3 +75,15 @@ def display_datetime(value, tz: dt.tzinfo | None = None) -> str:
         return ""
     local = local_datetime(value, tz)
     return str(value) if local is None else local.strftime("%Y-%m-%d %H:%M")
+
+
+def duration_words(duration: dt.timedelta) -> str:
+    """A span of time in a few plain words: ``45 s``, ``1 min 3 s``, ``2 h 5 min``."""
+    seconds = max(1, round(duration.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from leadsadmin.core.values import display_datetime
+from leadsadmin.core.values import display_datetime, duration_words
 
 register = template.Library()
 
@@ -13,6 +13,12 @@ register = template.Library()
 def moment(value) -> str:
     """A date-time as ``2026-05-01 09:30`` in the user's zone (the one formatter)."""
     return display_datetime(value)
+
+
+@register.filter
+def duration(value) -> str:
+    """A timedelta in a few plain words (``15 min 0 s``), or "" when there is none."""
+    return duration_words(value) if value is not None else ""
 
 
 @register.inclusion_tag("includes/pagination.html", takes_context=True)
