@@ -31,7 +31,6 @@ from leadsadmin.bulk.changes import (
     ChangeInvalid,
     change_validate,
 )
-from leadsadmin.core.values import local_datetime
 from leadsadmin.leads.widgets import value_form_field, widget_kind
 from leadsadmin.schema import BULK_EDITABLE_FIELDS, GROUP_LABELS, FieldType, Group, lead_field
 
@@ -270,14 +269,11 @@ def _posted_change(change: Change) -> QueryDict:
 
 def _value_as_typed(field, value) -> str:
     """A change's value as its control shows it: ids with commas, yes/no as the
-    select's values, a date-time in the user's zone for a datetime-local input."""
+    select's values. (No date-time field is bulk editable.)"""
     if field.type is FieldType.RELATION_LIST:
         return ", ".join(str(item) for item in value or [])
     if field.type is FieldType.BOOLEAN:
         return "true" if value else "false"
-    if field.type is FieldType.DATETIME and (local := local_datetime(value)) is not None:
-        precision = "milliseconds" if local.microsecond else "seconds"
-        return local.replace(tzinfo=None).isoformat(timespec=precision)
     return "" if value is None else str(value)
 
 
