@@ -9,33 +9,12 @@ from playwright.sync_api import expect
 
 from leadsadmin.api import get_client
 from leadsadmin.leads.columns import COLUMNS, DEFAULT_COLUMNS
-from tests.e2e.conftest import sign_in_on
+from tests.e2e.conftest import fits_the_window, sign_in_on, watch_problems
 from tests.e2e.test_leads_page import ROW_SWAP, settled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-# Chromium reports a CSP violation to the page as an event; this makes it a console
-# error too, so one listener catches both. An init script is not subject to the CSP.
-REPORT_CSP_VIOLATIONS = """
-document.addEventListener("securitypolicyviolation", (event) => {
-  console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`);
-});
-"""
-
 REASONS = ["Test", "Duplicate", "Not Responding"]
-
-
-@pytest.fixture
-def small_page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-
-
-def fits_the_window(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def press_and_swap(page, key):
@@ -49,11 +28,7 @@ def test_sales_ops_builds_previews_sorts_pages_opens_and_exports(
     small_page, make_user, seeded_sandbox, live_server
 ):
     page = small_page
-    problems = []
-    page.add_init_script(REPORT_CSP_VIOLATIONS)
-    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))
+    problems = watch_problems(page)
     expected = get_client().count({"reason": {"in": REASONS}})
     assert expected > 25  # so there is a second page
 
@@ -129,9 +104,7 @@ def test_a_selection_survives_paging_and_sorting_and_goes_to_bulk_edit(
     small_page, make_user, seeded_sandbox, live_server
 ):
     page = small_page
-    problems = []
-    page.add_init_script(REPORT_CSP_VIOLATIONS)
-    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    problems = watch_problems(page, http_errors=False)
     sign_in_on(page, live_server.url, make_user("teamlead"))
     expect(page.get_by_text("0 leads selected")).to_be_visible()
     rows = page.locator(".leads-table tbody tr")
