@@ -141,9 +141,7 @@ def test_team_lead_bulk_edits_by_keyboard_reviews_again_retries_and_resolves(
     press(page)
     expect(page.get_by_label("Process status", exact=True)).to_have_value("Lost")
     expect(page.get_by_label("Reason", exact=True)).to_have_value("Duplicate")
-    expect(page.get_by_label("Reason for this change")).to_have_value(
-        "Spring fair dupes"
-    )
+    expect(page.get_by_label("Reason for this change")).to_have_value("Spring fair dupes")
     expect(page.get_by_text("8 leads match the filter")).to_be_visible()
     expect(page.get_by_role("heading", name="Your drafts")).to_be_visible()
     checked_page(page, problems)
