@@ -227,6 +227,11 @@ def test_progress_fragment_polls_while_running(make_operation, client_as, db):
     assert '<progress id="bulk-progress" value="1" max="3">' in html
     assert "Time left" in html
     assert ">Cancel</button>" in html
+    # app.js reads the state from here to announce changes and tell a background tab.
+    assert f'data-job-name="Bulk operation {operation.pk}" data-job-state="running"' in html
+    page = client_as("auditor").get(f"/bulk/{operation.pk}/").content.decode()
+    assert '<p id="job-announcer" class="visually-hidden" aria-live="polite"></p>' in page
+    assert "aria-live" not in page.split('id="operation-status"')[1]  # polled: not a region
     assert "Updated 1 of 3 leads" not in html  # results come when it is over
 
 
@@ -550,6 +555,20 @@ def test_drafts_older_than_a_day_expire_when_drafts_are_listed(
     assert fresh.state == State.REVIEWED
     with pytest.raises(RecordFrozen):  # still on the record, as it ended
         old.save()
+
+    stale = make_operation(
+        state=State.REVIEWED,
+        user=owner,
+        outcomes={3: ("pending", "")},
+        created_at=timezone.now() - timedelta(days=2),
+    )
+    # Opened from an old link, it has expired: the page says so, nothing to apply.
+    page = client.get(f"/bulk/{stale.pk}/review", follow=True)
+    assert page.redirect_chain == [(f"/bulk/{stale.pk}/", 302)]
+    assert EXPIRED in _text(page)
+    client.post(f"/bulk/{stale.pk}/apply")
+    stale.refresh_from_db()
+    assert stale.state == State.DISCARDED
 
 
 def test_a_review_can_be_discarded_and_states_its_reason_under_one_name(

@@ -21,6 +21,7 @@ from leadsadmin.bulk.operations import (
     OperationRefused,
     approval_required,
     bulk_draft_replace,
+    bulk_drafts_expire,
     bulk_operation_apply,
     bulk_operation_cancel,
     bulk_operation_discard,
@@ -119,6 +120,7 @@ def bulk_field_row(request):
 @require_GET
 @permission_required(BULK_EDIT_LEADS, raise_exception=True)
 def bulk_review(request, operation_id):
+    bulk_drafts_expire()  # a link to a day-old review opens it expired, not applicable
     operation = get_object_or_404(BulkOperation, pk=operation_id)
     if operation.state != State.REVIEWED:
         return redirect(operation)
@@ -191,6 +193,7 @@ def _max_size():
 @require_POST
 @permission_required(BULK_EDIT_LEADS, raise_exception=True)
 def bulk_apply(request, operation_id):
+    bulk_drafts_expire()
     operation = get_object_or_404(BulkOperation, pk=operation_id)
     if operation.state == State.REVIEWED:
         try:
