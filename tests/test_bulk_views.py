@@ -603,7 +603,7 @@ def test_conflict_rows_show_expected_found_and_when(make_operation, client_as, d
     page = client.get(f"/bulk/{operation.pk}/")
     text = _text(page)
     assert "Lead ID Field Expected (at review) Found Changed" in text
-    assert "3 Process status On Hold Won changed at 2026-05-01 09:30" in text
+    assert "3 Process status On Hold Won changed at 2026-05-01 09:30 Review these again" in text
     assert '<time datetime="2026-05-01T09:30:00.000Z">' in page.content.decode()
     assert "Review these again" in text
     assert "Retry failed" in text  # lead 2 failed with an error
@@ -634,6 +634,7 @@ def test_review_these_again_reviews_just_the_conflicting_leads_with_the_same_cha
     assert all(f"{lead_id} Process status" in conflicts for lead_id in changed)
     assert conflicts.count(" Test ") == 2  # the value found in place of the one expected
     assert conflicts.count("changed at") == 2
+    assert "another field changed" not in conflicts
 
     response = client.post(f"/bulk/{operation.pk}/review-again")
     review = BulkOperation.objects.get(state=State.REVIEWED)

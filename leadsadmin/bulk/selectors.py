@@ -354,6 +354,12 @@ class ConflictRow:
     changed_at: str  # the updatedAt found, "" when unknown
     message: str
 
+    @property
+    def other_fields_changed(self) -> bool:
+        """Every changed field still holds what the review expected: the lead
+        conflicts because someone changed another of its fields."""
+        return all(expected == found for _, expected, found in self.values)
+
 
 def conflict_rows(operation: BulkOperation, limit: int) -> list[ConflictRow]:
     """The leads changed by someone else after the review: per changed field the
