@@ -170,7 +170,12 @@ def test_a_lead_changed_after_review_is_a_conflict_and_not_overwritten(
     conflict = PinnedLead.objects.get(operation=operation, lead_id=victim)
     assert conflict.outcome == Outcome.CONFLICT
     assert "Changed since the review" in conflict.message
-    assert conflict.after == {"processStatuses": "Second Communication Attempt"}
+    # The value found, and when it changed (for the results page).
+    changed_at = _values([victim], "updatedAt")[victim]["updatedAt"]
+    assert conflict.after == {
+        "processStatuses": "Second Communication Attempt",
+        "updatedAt": changed_at,
+    }
 
 
 def test_a_lead_that_starts_matching_after_review_is_not_touched(

@@ -5,6 +5,7 @@ import re
 from html import unescape
 
 import pytest
+from django.http import QueryDict
 from django.test import Client
 
 from leadsadmin.bulk.models import BulkOperation, PinnedLead
@@ -49,7 +50,7 @@ def test_form_offers_bulk_editable_fields_and_keeps_the_filter(seeded_sandbox, c
     assert 'value="updatedAt"' not in html and 'value="id"' not in html  # not bulk editable
     matching = Lead.objects.filter(processStatuses__in=["Qualified Lead", "On Hold"]).count()
     assert f"{matching} leads match the filter" in text
-    assert f'action="?{OPEN.replace("&", "&amp;")}"' in html
+    assert f'action="/bulk/new?{OPEN.replace("&", "&amp;")}"' in html
     assert f'href="/leads/?{OPEN.replace("&", "&amp;")}"' in html
 
 
@@ -149,8 +150,11 @@ def test_review_says_how_many_leads_and_what_changes(seeded_sandbox, client_as):
     assert "A sample of the leads" in text
     assert "Type" not in text.split("A sample of the leads")[1].split("Apply changes")[0]
     assert "Apply changes" in text
-    assert f'href="/leads/?{OPEN.replace("&", "&amp;")}"' in review.content.decode()
-    assert "Back" in text
+    assert f'href="/bulk/{operation.pk}/edit"' in review.content.decode()
+    assert "Back to edit" in text
+    # The audit note has one name; the lead field Reason is not on this page.
+    assert "Reason for this change: Duplicate leads" in text
+    assert "Reason:" not in text
 
 
 @live
@@ -223,6 +227,11 @@ def test_progress_fragment_polls_while_running(make_operation, client_as, db):
     assert '<progress id="bulk-progress" value="1" max="3">' in html
     assert "Time left" in html
     assert ">Cancel</button>" in html
+    # app.js reads the state from here to announce changes and tell a background tab.
+    assert f'data-job-name="Bulk operation {operation.pk}" data-job-state="running"' in html
+    page = client_as("auditor").get(f"/bulk/{operation.pk}/").content.decode()
+    assert '<p id="job-announcer" class="visually-hidden" aria-live="polite"></p>' in page
+    assert "aria-live" not in page.split('id="operation-status"')[1]  # polled: not a region
     assert "Updated 1 of 3 leads" not in html  # results come when it is over
 
 
@@ -386,3 +395,250 @@ def test_a_selection_that_is_not_ids_is_refused_with_a_message(client_as, db, se
     settings.LEADS_API_KEY = "users API-Key x"
     page = client_as("teamlead").get("/bulk/new?ids=3,abc")
     assert "The selection is not a list of lead ids" in _text(page)
+
+
+# ---------------------------------------------------------------- back to edit, drafts
+
+
+def _form_data(form) -> QueryDict:
+    """What the browser posts for a change form as shown: every row's controls,
+    the reason and the draft it replaces."""
+    data = QueryDict(mutable=True)
+    data.setlist("fields", [row.name for row in form.rows])
+    for row in form.rows:
+        for name in row.fields:
+            value = row[name].value()
+            if value not in (None, "", False):
+                value = "1" if value is True else value
+                data.setlist(row.add_prefix(name), value if isinstance(value, list) else [value])
+    data["reason"] = form.reason_form["reason"].value()
+    data["replaces"] = str(form.replaces_form["replaces"].value() or "")
+    return data
+
+
+def test_the_form_prefilled_from_changes_posts_them_back_exactly():
+    from leadsadmin.bulk.changes import Change
+    from leadsadmin.bulk.forms import BulkChangeForm
+
+    changes = [
+        Change("processStatuses", "replace", "Lost"),
+        Change("reason", "replace", "Duplicate"),
+        Change("exterior", "remove", ["Silver", "Black"]),
+        Change("searches", "replace", [3, 9]),
+        Change("subscribe", "replace", False),
+        Change("year", "replace", 2020),
+        Change("notes", "clear", None),
+    ]
+    shown = BulkChangeForm.from_changes(changes, "Dupes from the fair", replaces=12)
+    posted = BulkChangeForm(_form_data(shown))
+    assert posted.is_valid(), [row.errors for row in posted.rows]
+    assert posted.changes == changes
+    assert (posted.reason, posted.replaces) == ("Dupes from the fair", 12)
+
+
+@live
+def test_back_to_edit_keeps_everything_and_reviewing_again_leaves_one_draft(
+    seeded_sandbox, client_as
+):
+    client = client_as("teamlead")
+    _review_post(
+        client,
+        fields=["processStatuses", "reason", "exterior"],
+        **{"value-reason": "Duplicate", "mode-exterior": "add", "value-exterior": ["Black"]},
+    )
+    first = BulkOperation.objects.get()
+    review = client.get(f"/bulk/{first.pk}/review")
+    assert f'<a href="/bulk/{first.pk}/edit" class="back-link">Back to edit</a>' in (
+        review.content.decode()
+    )
+
+    edit = client.get(f"/bulk/{first.pk}/edit")
+    html = edit.content.decode()
+    assert f'action="/bulk/new?{OPEN.replace("&", "&amp;")}"' in html
+    assert '<option value="Lost" selected>Lost</option>' in html
+    assert '<option value="Duplicate" selected>Duplicate</option>' in html
+    assert re.search(r'name="mode-exterior" value="add"[^>]*checked', html)
+    assert re.search(r'name="value-exterior" value="Black"[^>]*checked', html)
+    assert "Duplicate leads</textarea>" in html
+    assert f'<input type="hidden" name="replaces" value="{first.pk}">' in html
+    assert f"Editing the changes of draft {first.pk}" in _text(edit)
+
+    again = client.post(
+        f"/bulk/new?{OPEN}",
+        {
+            "action": "review",
+            "fields": ["processStatuses", "reason", "exterior"],
+            "value-processStatuses": "Lost",
+            "value-reason": "Duplicate",
+            "mode-exterior": "add",
+            "value-exterior": ["Black"],
+            "reason": "Duplicate leads",
+            "replaces": str(first.pk),
+        },
+    )
+    second = BulkOperation.objects.exclude(pk=first.pk).get()
+    assert again["Location"] == f"/bulk/{second.pk}/review"
+    first.refresh_from_db()
+    assert first.state == State.DISCARDED
+    assert first.stop_reason == (
+        f"Replaced by operation {second.pk}, reviewed again after Back to edit."
+    )
+    assert list(BulkOperation.objects.filter(state=State.REVIEWED)) == [second]
+    assert second.changes == first.changes and second.reason == first.reason
+
+
+@pytest.fixture
+def dead_api(settings):
+    settings.TASKS = DUMMY_TASKS
+    settings.LEADS_API_URL = "http://127.0.0.1:9/api"  # nothing listens: no request may matter
+    settings.LEADS_API_KEY = "users API-Key x"
+
+
+def test_drafts_are_listed_on_the_form_to_resume_or_discard(
+    make_operation, make_user, client, dead_api
+):
+    owner = make_user("teamlead", username="tess")
+    draft = make_operation(state=State.REVIEWED, user=owner, outcomes={1: ("pending", "")})
+    someone_elses = make_operation(state=State.REVIEWED, outcomes={2: ("pending", "")})
+    make_operation(user=owner)  # applied: not a draft
+    client.force_login(owner)
+
+    page = client.get("/bulk/new?ids=1")
+    html, text = page.content.decode(), _text(page)
+    assert f"Draft {draft.pk} · Process status → Lost · 1 lead" in text
+    assert "Reason for this change: Duplicate leads" in text
+    assert f'href="/bulk/{draft.pk}/review"' in html  # Resume
+    assert f'href="/bulk/{draft.pk}/edit"' in html
+    assert f"Draft {someone_elses.pk}" not in text
+    assert text.count("Resume draft") == 1
+
+    discarded = client.post(f"/bulk/{draft.pk}/discard", {"next": "/bulk/new?ids=1"}, follow=True)
+    assert discarded.redirect_chain == [("/bulk/new?ids=1", 302)]
+    assert f"Draft {draft.pk} was discarded; it stays on record." in _text(discarded)
+    assert "You have no drafts." in _text(discarded)
+    draft.refresh_from_db()
+    assert (draft.state, draft.stop_reason) == (
+        State.DISCARDED,
+        "Discarded by tess without being applied.",
+    )
+    # Elsewhere than this site is no place to go back to.
+    again = client.post(f"/bulk/{someone_elses.pk}/discard", {"next": "https://evil.example/"})
+    assert again["Location"].startswith("/leads/?")
+
+
+def test_drafts_older_than_a_day_expire_when_drafts_are_listed(
+    make_operation, make_user, client, dead_api
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from leadsadmin.bulk.operations import EXPIRED
+    from leadsadmin.core.records import RecordFrozen
+
+    owner = make_user("teamlead", username="tess")
+    old = make_operation(
+        state=State.REVIEWED,
+        user=owner,
+        outcomes={1: ("pending", "")},
+        created_at=timezone.now() - timedelta(hours=25),
+    )
+    fresh = make_operation(state=State.REVIEWED, user=owner, outcomes={2: ("pending", "")})
+    client.force_login(owner)
+
+    text = _text(client.get("/bulk/new"))
+    assert f"Draft {fresh.pk}" in text and f"Draft {old.pk}" not in text
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (old.state, old.stop_reason) == (State.DISCARDED, EXPIRED)
+    assert old.finished_at is not None
+    assert fresh.state == State.REVIEWED
+    with pytest.raises(RecordFrozen):  # still on the record, as it ended
+        old.save()
+
+    stale = make_operation(
+        state=State.REVIEWED,
+        user=owner,
+        outcomes={3: ("pending", "")},
+        created_at=timezone.now() - timedelta(days=2),
+    )
+    # Opened from an old link, it has expired: the page says so, nothing to apply.
+    page = client.get(f"/bulk/{stale.pk}/review", follow=True)
+    assert page.redirect_chain == [(f"/bulk/{stale.pk}/", 302)]
+    assert EXPIRED in _text(page)
+    client.post(f"/bulk/{stale.pk}/apply")
+    stale.refresh_from_db()
+    assert stale.state == State.DISCARDED
+
+
+def test_a_review_can_be_discarded_and_states_its_reason_under_one_name(
+    make_operation, client_as, dead_api
+):
+    operation = make_operation(state=State.REVIEWED, outcomes={1: ("pending", "")})
+    client = client_as("teamlead")
+    review = client.get(f"/bulk/{operation.pk}/review")
+    assert "Discard this review" in _text(review)
+    response = client.post(f"/bulk/{operation.pk}/discard")
+    assert response["Location"] == f"/leads/?{operation.filter_query}"
+    operation.refresh_from_db()
+    assert operation.state == State.DISCARDED
+    page = _text(client.get(f"/bulk/{operation.pk}/"))
+    assert "Reason for this change Duplicate leads" in page
+    again = client.post(f"/bulk/{operation.pk}/discard", follow=True)
+    assert f"Operation {operation.pk} was no longer a draft." in _text(again)
+
+
+# ---------------------------------------------------------------- conflicts
+
+
+def test_conflict_rows_show_expected_found_and_when(make_operation, client_as, dead_api):
+    from leadsadmin.bulk.models import PinnedLead
+
+    operation = make_operation(state=State.PINNING)
+    PinnedLead.objects.filter(operation=operation, lead_id=3).update(
+        after={"processStatuses": "Won", "updatedAt": "2026-05-01T09:30:00.000Z"}
+    )
+    BulkOperation.objects.filter(pk=operation.pk).update(state=State.FINISHED)
+    client = client_as("teamlead")
+    page = client.get(f"/bulk/{operation.pk}/")
+    text = _text(page)
+    assert "Lead ID Field Expected (at review) Found Changed" in text
+    assert "3 Process status On Hold Won changed at 2026-05-01 09:30 Review these again" in text
+    assert '<time datetime="2026-05-01T09:30:00.000Z">' in page.content.decode()
+    assert "Review these again" in text
+    assert "Retry failed" in text  # lead 2 failed with an error
+    assert "Review these again" not in _text(client_as("auditor").get(f"/bulk/{operation.pk}/"))
+
+
+@live
+def test_review_these_again_reviews_just_the_conflicting_leads_with_the_same_changes(
+    seeded_sandbox, client_as, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.TASKS = IMMEDIATE_TASKS
+    client = client_as("teamlead")
+    _review_post(client, fields=["processStatuses", "reason"], **{"value-reason": "Duplicate"})
+    operation = BulkOperation.objects.get()
+    changed = sorted(operation.pinned.values_list("lead_id", flat=True))[:2]
+    # Someone else edits two leads between the review and Apply.
+    later = timezone.now() + timedelta(seconds=2)
+    Lead.objects.filter(pk__in=changed).update(reason="Test", updatedAt=later)
+    client.post(f"/bulk/{operation.pk}/apply", {"confirmation": str(operation.total)})
+    operation.refresh_from_db()
+    assert operation.conflict_count == 2
+
+    conflicts = _text(client.get(f"/bulk/{operation.pk}/")).split("Expected (at review)")[1]
+    assert all(f"{lead_id} Process status" in conflicts for lead_id in changed)
+    assert conflicts.count(" Test ") == 2  # the value found in place of the one expected
+    assert conflicts.count("changed at") == 2
+    assert "another field changed" not in conflicts
+
+    response = client.post(f"/bulk/{operation.pk}/review-again")
+    review = BulkOperation.objects.get(state=State.REVIEWED)
+    assert response["Location"] == f"/bulk/{review.pk}/review"
+    assert sorted(review.pinned.values_list("lead_id", flat=True)) == changed
+    assert review.changes == operation.changes and review.reason == operation.reason
+    assert f"ids={changed[0]}%2C{changed[1]}" in review.filter_query

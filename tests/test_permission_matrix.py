@@ -36,6 +36,9 @@ MATRIX = {
     "bulk:field_row": ("POST", {}, LEADS),  # the proposal form uses it too
     "bulk:operation": ("GET", {"operation_id": "operation"}, AUDIT),
     "bulk:review": ("GET", {"operation_id": "operation"}, TEAM),
+    "bulk:edit": ("GET", {"operation_id": "operation"}, TEAM),
+    "bulk:discard": ("POST", {"operation_id": "operation"}, TEAM),
+    "bulk:review_again": ("POST", {"operation_id": "operation"}, TEAM),
     "bulk:apply": ("POST", {"operation_id": "operation"}, TEAM),
     "bulk:cancel": ("POST", {"operation_id": "operation"}, TEAM),
     "bulk:retry": ("POST", {"operation_id": "operation"}, TEAM),

@@ -104,7 +104,7 @@ def test_sales_ops_proposes_reviews_the_count_and_sends_for_approval(seeded_sand
     review = _text(client.get(f"/proposals/{draft.pk}/"))
     assert f"{_on_hold()} leads match now" in review
     assert "Process status processStatuses → Lost" in review
-    assert "Reason: Duplicates from the fair" in review
+    assert "Reason for this change: Duplicates from the fair" in review
     assert "Send for approval" in review
 
     sent = client.post(f"/proposals/{draft.pk}/send", follow=True)
@@ -213,7 +213,7 @@ def test_auditors_read_a_proposal_but_may_not_decide_it(seeded_sandbox, signed_i
     page = auditor.get(f"/proposals/{proposal.pk}/")
     assert page.status_code == 200
     text = _text(page)
-    assert "Reason: Duplicates from the fair" in text
+    assert "Reason for this change: Duplicates from the fair" in text
     assert "Approve and apply" not in text and "Reject" not in text and "Withdraw" not in text
     assert BulkOperation.objects.count() == 0  # an auditor's visit pins nothing
     assert auditor.post(f"/proposals/{proposal.pk}/approve", {"review": 1}).status_code == 403

@@ -12,11 +12,13 @@ behind "Add field to change". Names in the POST data:
     clear-<name>     "1" when Clear value is ticked
     reason           Reason for this change
     add_field        the field picked in "Add field to change"
+    replaces         the review that Back to edit came from (reviewing again replaces it)
 """
 
 from __future__ import annotations
 
 from django import forms
+from django.http import QueryDict
 
 from leadsadmin.bulk.changes import (
     ADD,
@@ -117,6 +119,19 @@ class ChangeReasonForm(forms.Form):
         return ChangeReasonForm(initial=_as_initial(self))
 
 
+class ReplacesForm(forms.Form):
+    """The review that "Back to edit" came from: reviewing again replaces it."""
+
+    replaces = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, data=None, **kwargs):
+        super().__init__(data, auto_id=False, **kwargs)
+
+    @property
+    def draft_id(self) -> int | None:
+        return self.cleaned_data.get("replaces") if self.is_valid() else None
+
+
 class FieldPickerForm(forms.Form):
     """ "Add field to change": the bulk-editable fields not chosen yet, by group."""
 
@@ -162,12 +177,26 @@ class BulkChangeForm:
             ChangeRowForm(data, lead_field=lead_field(name)) for name in _chosen_names(data)
         ]
         self.reason_form = ChangeReasonForm(data)
+        self.replaces_form = ReplacesForm(data)
         self.form_error = ""
+
+    @classmethod
+    def from_changes(cls, changes: list[Change], reason: str, replaces=None) -> BulkChangeForm:
+        """The form as it was posted for these changes and reason (Back to edit,
+        Resume): every row, mode and value as the person left it."""
+        data = QueryDict(mutable=True)
+        for change in changes:
+            data.update(_posted_change(change))
+        data["reason"] = reason
+        if replaces is not None:
+            data["replaces"] = str(replaces)
+        return cls(data).unvalidated()
 
     def unvalidated(self) -> BulkChangeForm:
         shown = BulkChangeForm()
         shown.rows = [row.unvalidated() for row in self.rows]
         shown.reason_form = self.reason_form.unvalidated()
+        shown.replaces_form = ReplacesForm(initial=_as_initial(self.replaces_form))
         return shown
 
     @property
@@ -209,6 +238,10 @@ class BulkChangeForm:
     def reason(self) -> str:
         return self.reason_form.cleaned_data["reason"]
 
+    @property
+    def replaces(self) -> int | None:
+        return self.replaces_form.draft_id
+
 
 def _chosen_names(data) -> list[str]:
     """The chosen fields in order; unknown or repeated names are dropped."""
@@ -217,6 +250,31 @@ def _chosen_names(data) -> list[str]:
         if name in BULK_EDITABLE_NAMES and name not in names:
             names.append(name)
     return names
+
+
+def _posted_change(change: Change) -> QueryDict:
+    """The POST data the form sends for `change` (see the names at the top)."""
+    data = QueryDict(mutable=True)
+    data["fields"] = change.field
+    if change.mode == CLEAR:
+        data["clear-" + change.field] = "1"
+        return data
+    if change.lead_field.type is FieldType.ENUM_LIST:
+        data["mode-" + change.field] = change.mode
+        data.setlist("value-" + change.field, list(change.value or []))
+    else:
+        data["value-" + change.field] = _value_as_typed(change.lead_field, change.value)
+    return data
+
+
+def _value_as_typed(field, value) -> str:
+    """A change's value as its control shows it: ids with commas, yes/no as the
+    select's values. (No date-time field is bulk editable.)"""
+    if field.type is FieldType.RELATION_LIST:
+        return ", ".join(str(item) for item in value or [])
+    if field.type is FieldType.BOOLEAN:
+        return "true" if value else "false"
+    return "" if value is None else str(value)
 
 
 def _as_initial(form: forms.Form) -> dict:

@@ -396,6 +396,46 @@ def bulk_operation_discard(*, operation: BulkOperation, why: str = "Discarded.")
     return bool(discarded)
 
 
+# ---------------------------------------------------------------- drafts
+
+# A review left unapplied this long is discarded: its pins are too old to trust.
+DRAFT_LIFETIME = timedelta(days=1)
+EXPIRED = "Expired after a day without being applied."
+
+
+def bulk_drafts(user):
+    """`user`'s reviews that were not applied (their drafts), newest first; those
+    older than a day are discarded first."""
+    bulk_drafts_expire()
+    return BulkOperation.objects.filter(created_by=user, state=State.REVIEWED).order_by(
+        "-created_at", "-id"
+    )
+
+
+def bulk_drafts_expire() -> list[int]:
+    """Discards every review older than DRAFT_LIFETIME that was not applied (kept on
+    record, with why). One indexed query when there is none: cheap to call lazily."""
+    stale = BulkOperation.objects.filter(
+        state=State.REVIEWED, created_at__lt=timezone.now() - DRAFT_LIFETIME
+    ).only("pk")
+    return [draft.pk for draft in stale if bulk_operation_discard(operation=draft, why=EXPIRED)]
+
+
+def bulk_draft_replace(*, draft_id: int | None, by: BulkOperation) -> bool:
+    """Back to edit, then reviewed again: the earlier review of the same person is
+    discarded, so one edit leaves one draft. False when there was none to replace."""
+    if draft_id is None or draft_id == by.pk:
+        return False
+    draft = BulkOperation.objects.filter(
+        pk=draft_id, created_by=by.created_by_id, state=State.REVIEWED, reverts=None
+    ).first()
+    if draft is None:
+        return False
+    return bulk_operation_discard(
+        operation=draft, why=f"Replaced by operation {by.pk}, reviewed again after Back to edit."
+    )
+
+
 def bulk_operation_retry(
     *, operation: BulkOperation, user, include_errors: bool = False, origin: dict | None = None
 ) -> BulkOperation | None:

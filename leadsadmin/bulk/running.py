@@ -289,7 +289,9 @@ class _Run:
             if doc is not None and self.was_in_doubt(pin) and body_applied(body, doc):
                 outcomes.add(pin, Outcome.UPDATED, "Applied by an earlier, interrupted run.", after)
             else:
-                outcomes.add(pin, Outcome.CONFLICT, _conflict_message(pin, doc), after)
+                # When it was changed, for the results page (the API does not say by whom).
+                found = {**after, "updatedAt": doc.get("updatedAt")} if doc else None
+                outcomes.add(pin, Outcome.CONFLICT, _conflict_message(pin, doc), found)
         return outcomes
 
     def values(self, doc: dict) -> dict:

@@ -13,8 +13,14 @@ from leadsadmin import api
 from leadsadmin.api.errors import LeadsApiError
 from leadsadmin.bulk.changes import Change, body_for_lead, change_describe, value_describe
 from leadsadmin.bulk.models import BulkChunk, BulkOperation, PinnedLead
-from leadsadmin.bulk.operations import OperationRefused, selected_ids, where_for_filter_query
+from leadsadmin.bulk.operations import (
+    OperationRefused,
+    bulk_drafts,
+    selected_ids,
+    where_for_filter_query,
+)
 from leadsadmin.core.values import duration_words
+from leadsadmin.leads.preview import MAX_SELECTED
 from leadsadmin.schema import lead_field
 
 State = BulkOperation.State
@@ -295,3 +301,99 @@ def problem_rows_for_csv(operation: BulkOperation):
     )
     for lead_id, outcome, message in leads.iterator(chunk_size=1000):
         yield lead_id, Outcome(outcome).label, message
+
+
+# ---------------------------------------------------------------- drafts
+
+
+@dataclass(frozen=True)
+class DraftRow:
+    id: int
+    created_at: object  # datetime, shown with `moment`
+    total: int
+    changes: str  # "Process status → Lost; Reason → Duplicate"
+    reason: str
+    editable: bool  # a revert's draft has no change form to go back to
+
+
+DRAFTS_SHOWN = 20
+
+
+def draft_rows(user) -> list[DraftRow]:
+    """`user`'s reviews not applied yet, newest first (expired ones are discarded)."""
+    return [
+        DraftRow(
+            id=draft.pk,
+            created_at=draft.created_at,
+            total=draft.total,
+            changes=changes_summary(draft),
+            reason=draft.reason,
+            editable=draft.reverts_id is None,
+        )
+        for draft in bulk_drafts(user)[:DRAFTS_SHOWN]
+    ]
+
+
+# ---------------------------------------------------------------- conflicts
+
+
+@dataclass(frozen=True)
+class ConflictRow:
+    id: int
+    values: list[tuple[str, str, str]]  # (label, expected at review, found)
+    changed_at: str  # the updatedAt found, "" when unknown
+    message: str
+
+    @property
+    def other_fields_changed(self) -> bool:
+        """Every changed field still holds what the review expected: the lead
+        conflicts because someone changed another of its fields."""
+        return all(expected == found for _, expected, found in self.values)
+
+
+def conflict_rows(operation: BulkOperation, limit: int) -> list[ConflictRow]:
+    """The leads changed by someone else after the review: per changed field the
+    value the review expected and the value found instead, and when it changed
+    (the API says when, not who)."""
+    changes: list[Change] = operation.change_list
+    leads = PinnedLead.objects.filter(operation=operation, outcome=Outcome.CONFLICT)
+    rows = []
+    for lead in leads.order_by("lead_id")[:limit]:
+        found = lead.after or {}
+        rows.append(
+            ConflictRow(
+                id=lead.lead_id,
+                values=[
+                    (
+                        c.lead_field.label,
+                        value_describe(lead.before.get(c.field)),
+                        value_describe(found[c.field]) if c.field in found else "unknown",
+                    )
+                    for c in changes
+                ],
+                changed_at=found.get("updatedAt") or "",
+                message=lead.message,
+            )
+        )
+    return rows
+
+
+def conflict_ids(operation: BulkOperation) -> list[int] | None:
+    """The conflicting leads' ids for "Review these again"; None when there are
+    more than one selection may hold (or none)."""
+    ids = list(
+        PinnedLead.objects.filter(operation=operation, outcome=Outcome.CONFLICT)
+        .order_by("lead_id")
+        .values_list("lead_id", flat=True)[: MAX_SELECTED + 1]
+    )
+    return ids if 0 < len(ids) <= MAX_SELECTED else None
+
+
+def can_review_again(operation: BulkOperation) -> bool:
+    """Whether the conflicts can go through a fresh review with the same changes
+    (a revert's conflicts cannot: its changes are per-lead restores)."""
+    return (
+        operation.has_ended
+        and operation.reverts_id is None
+        and 0 < operation.conflict_count <= MAX_SELECTED
+    )

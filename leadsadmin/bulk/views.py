@@ -1,13 +1,16 @@
-"""The bulk pages: choose changes, review, apply, and the operation's page with
-its progress, results, Cancel, Retry failed and the errors CSV."""
+"""The bulk pages: choose changes, review (Back to edit, drafts to resume or
+discard), apply, and the operation's page with its progress, results, Cancel,
+Retry failed, Review these again and the errors CSV."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leadsadmin.api.errors import LeadsApiError
@@ -17,8 +20,11 @@ from leadsadmin.bulk.models import BulkOperation, PinnedLead
 from leadsadmin.bulk.operations import (
     OperationRefused,
     approval_required,
+    bulk_draft_replace,
+    bulk_drafts_expire,
     bulk_operation_apply,
     bulk_operation_cancel,
+    bulk_operation_discard,
     bulk_operation_prepare,
     bulk_operation_resume,
     bulk_operation_retry,
@@ -58,8 +64,27 @@ def bulk_new(request):
         except (OperationRefused, LeadsApiError) as exc:
             form.form_error = str(exc)
         else:
+            # Back to edit, then reviewed again: one edit leaves one draft.
+            bulk_draft_replace(draft_id=form.replaces, by=operation)
             return redirect("bulk:review", operation_id=operation.pk)
     return render(request, "bulk/new.html", _new_context(request, form, filter_query))
+
+
+@require_GET
+@permission_required(BULK_EDIT_LEADS, raise_exception=True)
+def bulk_edit(request, operation_id):
+    """Back to edit (and Resume a draft on its form): the change form with the
+    operation's filter, changes and reason as they were. Reviewing again replaces
+    the draft it came from."""
+    operation = get_object_or_404(BulkOperation, pk=operation_id)
+    if operation.reverts_id:
+        return redirect("bulk:revert", operation_id=operation.reverts_id)
+    own_draft = operation.state == State.REVIEWED and operation.created_by_id == request.user.pk
+    form = BulkChangeForm.from_changes(
+        operation.change_list, operation.reason, replaces=operation.pk if own_draft else None
+    )
+    context = _new_context(request, form, operation.filter_query)
+    return render(request, "bulk/new.html", {**context, "editing": operation})
 
 
 def _new_context(request, form, filter_query: str) -> dict:
@@ -68,6 +93,7 @@ def _new_context(request, form, filter_query: str) -> dict:
         "picker": form.picker(),
         "filter_query": filter_query,
         "max_size": _max_size(),
+        "drafts": selectors.draft_rows(request.user),
         **selectors.match_count(filter_query),
     }
     context["over_limit"] = (
@@ -94,6 +120,7 @@ def bulk_field_row(request):
 @require_GET
 @permission_required(BULK_EDIT_LEADS, raise_exception=True)
 def bulk_review(request, operation_id):
+    bulk_drafts_expire()  # a link to a day-old review opens it expired, not applicable
     operation = get_object_or_404(BulkOperation, pk=operation_id)
     if operation.state != State.REVIEWED:
         return redirect(operation)
@@ -166,6 +193,7 @@ def _max_size():
 @require_POST
 @permission_required(BULK_EDIT_LEADS, raise_exception=True)
 def bulk_apply(request, operation_id):
+    bulk_drafts_expire()
     operation = get_object_or_404(BulkOperation, pk=operation_id)
     if operation.state == State.REVIEWED:
         try:
@@ -213,6 +241,48 @@ def bulk_operation(request, operation_id):
     return render(request, "bulk/operation.html", context)
 
 
+@require_POST
+@permission_required(BULK_EDIT_LEADS, raise_exception=True)
+def bulk_discard(request, operation_id):
+    """Discard a review that was not applied (it stays on record, discarded)."""
+    operation = get_object_or_404(BulkOperation, pk=operation_id)
+    why = f"Discarded by {request.user.get_username()} without being applied."
+    if bulk_operation_discard(operation=operation, why=why):
+        messages.info(request, f"Draft {operation.pk} was discarded; it stays on record.")
+    else:
+        messages.warning(request, f"Operation {operation.pk} was no longer a draft.")
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect(reverse("leads:index") + "?" + operation.filter_query)
+
+
+@require_POST
+@permission_required(BULK_EDIT_LEADS, raise_exception=True)
+def bulk_review_again(request, operation_id):
+    """Review these again: a fresh review of the operation's conflicting leads
+    (those still matching its filter), with the same changes and reason."""
+    operation = get_object_or_404(BulkOperation, pk=operation_id)
+    ids = selectors.conflict_ids(operation) if selectors.can_review_again(operation) else None
+    if ids is None:
+        messages.warning(request, "There are no conflicts to review again here.")
+        return redirect(operation)
+    query = QueryDict(operation.filter_query, mutable=True)
+    query["ids"] = ",".join(str(lead_id) for lead_id in ids)
+    try:
+        review = bulk_operation_prepare(
+            user=request.user,
+            filter_query=query.urlencode(),
+            changes=operation.change_list,
+            reason=operation.reason,
+            origin=request_origin(request),
+        )
+    except (OperationRefused, LeadsApiError) as exc:
+        messages.error(request, str(exc))
+        return redirect(operation)
+    return redirect("bulk:review", operation_id=review.pk)
+
+
 def _results(request, operation):
     updated = Paginator(range(operation.updated_count), RESULTS_PER_PAGE).get_page(
         request.GET.get("page")
@@ -225,7 +295,9 @@ def _results(request, operation):
             operation, Outcome.UPDATED, RESULTS_PER_PAGE, offset
         ),
         "error_rows": selectors.outcome_rows(operation, Outcome.ERROR, PROBLEMS_SHOWN),
-        "conflict_rows": selectors.outcome_rows(operation, Outcome.CONFLICT, PROBLEMS_SHOWN),
+        "conflict_rows": selectors.conflict_rows(operation, PROBLEMS_SHOWN),
+        "can_review_again": request.user.has_perm(BULK_EDIT_LEADS)
+        and selectors.can_review_again(operation),
         "problems_shown": PROBLEMS_SHOWN,
         "field_labels": [c.lead_field.label for c in operation.change_list],
     }

@@ -58,6 +58,42 @@ def page(new_page):
     return new_page()
 
 
+# Chromium reports a CSP violation to the page as an event; this makes it a console
+# error too, so one listener catches both. An init script is not subject to the CSP.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`);
+});
+"""
+
+
+@pytest.fixture
+def small_page(browser):
+    """A 1280x800 page (a laptop screen), as the journeys are checked at."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def watch_problems(page, *, http_errors: bool = True) -> list[str]:
+    """The list that console errors, CSP violations, uncaught page errors (and, if
+    asked, answers of 400 or more) are appended to as the page is used."""
+    problems: list[str] = []
+    page.add_init_script(REPORT_CSP_VIOLATIONS)
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    if http_errors:
+        page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))
+    return problems
+
+
+def fits_the_window(page) -> bool:
+    """No horizontal scroll."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
 def sign_in_on(page, live_server_url: str, user):
     """Signs `user` (password "pw") in through the login form."""
     page.goto(f"{live_server_url}/login/")
@@ -77,26 +113,3 @@ def sign_in(page, make_user):
         return user
 
     return sign_in_as
-
-
-# Chromium reports a CSP violation to the page as an event; this makes it a console
-# error too, so one listener catches both. An init script is not subject to the CSP.
-REPORT_CSP_VIOLATIONS = """
-document.addEventListener("securitypolicyviolation", (event) => {
-  console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`);
-});
-"""
-
-
-@pytest.fixture
-def small_page(browser):
-    """A page at 1280x800, the journeys' window, that accepts downloads."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-
-
-def fits_the_window(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -50,8 +50,8 @@ def test_filter_bulk_edit_review_apply_and_see_the_results(
 
     expect(page.get_by_text(f"You are about to update {expected} leads")).to_be_visible()
     expect(page.get_by_text(f"On Hold {expected} → Lost")).to_be_visible()
-    expect(page.get_by_role("link", name="Back")).to_have_attribute(
-        "href", re.compile(r"^/leads/\?.*f0=processStatuses")
+    expect(page.get_by_role("link", name="Back to edit")).to_have_attribute(
+        "href", re.compile(r"^/bulk/\d+/edit$")
     )
     page.get_by_role("button", name="Apply changes").click()
 

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from leadsadmin.api import get_client
 from leadsadmin.leads.columns import COLUMNS, DEFAULT_COLUMNS
-from tests.e2e.conftest import REPORT_CSP_VIOLATIONS, fits_the_window, sign_in_on
+from tests.e2e.conftest import fits_the_window, sign_in_on, watch_problems
 from tests.e2e.test_leads_page import ROW_SWAP, settled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -28,11 +28,7 @@ def test_sales_ops_builds_previews_sorts_pages_opens_and_exports(
     small_page, make_user, seeded_sandbox, live_server
 ):
     page = small_page
-    problems = []
-    page.add_init_script(REPORT_CSP_VIOLATIONS)
-    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))
+    problems = watch_problems(page)
     expected = get_client().count({"reason": {"in": REASONS}})
     assert expected > 25  # so there is a second page
 
@@ -108,9 +104,7 @@ def test_a_selection_survives_paging_and_sorting_and_goes_to_bulk_edit(
     small_page, make_user, seeded_sandbox, live_server
 ):
     page = small_page
-    problems = []
-    page.add_init_script(REPORT_CSP_VIOLATIONS)
-    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    problems = watch_problems(page, http_errors=False)
     sign_in_on(page, live_server.url, make_user("teamlead"))
     expect(page.get_by_text("0 leads selected")).to_be_visible()
     rows = page.locator(".leads-table tbody tr")

@@ -53,7 +53,9 @@ def test_sales_ops_propose_a_team_lead_approves_and_the_proposer_hears_back(
     nav.get_by_role("link", name="Proposals", exact=True).click()
     lead_page.get_by_role("link", name=f"Proposal {proposal.pk}").click()
     expect(lead_page.get_by_text("Proposed by sam")).to_be_visible()
-    expect(lead_page.get_by_text("Reason: Lost at the fair", exact=True)).to_be_visible()
+    expect(
+        lead_page.get_by_text("Reason for this change: Lost at the fair", exact=True)
+    ).to_be_visible()
     expect(lead_page.get_by_text(f"{expected} leads match now; {expected} matched")).to_be_visible()
     expect(lead_page.get_by_text(f"On Hold {expected} → Lost")).to_be_visible()
     lead_page.get_by_role("button", name="Approve and apply").click()
