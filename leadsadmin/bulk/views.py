@@ -226,6 +226,7 @@ def _results(request, operation):
         ),
         "error_rows": selectors.outcome_rows(operation, Outcome.ERROR, PROBLEMS_SHOWN),
         "conflict_rows": selectors.outcome_rows(operation, Outcome.CONFLICT, PROBLEMS_SHOWN),
+        "outside_change_rows": selectors.outside_change_rows(operation, PROBLEMS_SHOWN),
         "problems_shown": PROBLEMS_SHOWN,
         "field_labels": [c.lead_field.label for c in operation.change_list],
     }
