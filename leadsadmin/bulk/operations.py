@@ -249,7 +249,8 @@ def pins_insert(operation, rows) -> None:
     """One executemany per page of pins, not bulk_create: bulk_create compiles
     every row's SQL in Python, and bench/bench_bulk.py measured a 10,000-lead
     review at 0.60-0.72 s with it against 0.32-0.38 s with this (an insert of
-    10,000 pins alone: 0.38 s against 0.07 s). JSON is adapted the way JSONField
+    10,000 pins alone: 0.38 s against 0.07 s), before reviews kept snapshots
+    (bench/bench_review.py measures them now). JSON is adapted the way JSONField
     itself does it, for SQLite and PostgreSQL alike. A row is (id, updatedAt,
     values, body index) and, where the whole lead was read, its snapshot."""
     if not rows:
