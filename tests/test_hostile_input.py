@@ -5,14 +5,19 @@ pages through the Django test client."""
 
 from __future__ import annotations
 
+import io
 import json
 import time
 
 import httpx
 import pytest
+from django.core.handlers.wsgi import LimitedStream
 from django.template.loader import get_template
+from django.test import RequestFactory
 
+from leadsadmin.sandbox import views
 from leadsadmin.sandbox.loading import sandbox_load
+from leadsadmin.sandbox.models import ApiKey
 
 FORBIDDEN = {"errors": [{"message": "You are not allowed to perform this action."}]}
 TOO_DEEP = {"errors": [{"message": "The JSON is nested more than 32 levels deep."}]}
@@ -55,12 +60,122 @@ def _deep_where(levels: int) -> str:
 # --- bodies -------------------------------------------------------------------
 
 
-def test_a_deep_body_without_a_key_gets_payloads_403(anonymous):
+def test_a_deep_body_without_a_key_gets_403(anonymous):
     response = anonymous.patch(
         "/leads/40", content=_nested_json(100_000), headers={"Content-Type": "application/json"}
     )
 
     assert (response.status_code, response.json()) == (403, FORBIDDEN)
+
+
+class RecordedBody(io.BytesIO):
+    """A request body that remembers whether anybody read it."""
+
+    def __init__(self, content: bytes):
+        super().__init__(content)
+        self.reads = 0
+
+    def read(self, *args):
+        self.reads += 1
+        return super().read(*args)
+
+    def readline(self, *args):
+        self.reads += 1
+        return super().readline(*args)
+
+
+def _sandbox_request(view, method, path, content, *, authorization=None, **headers):
+    """Calls a sandbox view with a JSON body in a stream that records reads:
+    (response, stream)."""
+    stream = RecordedBody(content)
+    request = RequestFactory().generic(method, path, **headers)
+    request.META.update(
+        {"CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(content))},
+    )
+    request._stream = LimitedStream(stream, len(content))
+    if authorization:
+        request.META["HTTP_AUTHORIZATION"] = authorization
+    return view(request, **({"lead_id": "40"} if view is views.lead else {})), stream
+
+
+HOSTILE_BODIES = [
+    pytest.param(b"{" + b'"notes":"' + b"x" * 5_000_000 + b'"}', id="5 MB"),
+    pytest.param(_nested_json(100_000), id="100,000 deep"),
+    pytest.param(b'{"reason":', id="broken JSON"),
+]
+
+
+@pytest.mark.parametrize("body", HOSTILE_BODIES)
+@pytest.mark.parametrize("authorization", [None, "users API-Key not-a-key", "Bearer x"])
+@pytest.mark.parametrize(
+    ("view", "method", "path"),
+    [
+        (views.leads, "PATCH", "/sandbox/api/leads?where[id][in]=40"),
+        (views.leads, "PATCH", "/sandbox/api/leads"),
+        (views.lead, "PATCH", "/sandbox/api/leads/40"),
+        (views.leads, "POST", "/sandbox/api/leads"),
+    ],
+)
+def test_without_a_valid_key_the_body_is_never_read(
+    db, settings, view, method, path, authorization, body
+):
+    settings.SANDBOX_ENABLED = True
+    extra = {"HTTP_X_PAYLOAD_HTTP_METHOD_OVERRIDE": "GET"} if method == "POST" else {}
+
+    response, stream = _sandbox_request(
+        view, method, path, body, authorization=authorization, **extra
+    )
+
+    assert (response.status_code, json.loads(response.content)) == (403, FORBIDDEN)
+    assert stream.reads == 0
+
+
+def test_with_a_key_a_body_over_the_limit_is_refused_unread(db, settings, sandbox_key):
+    settings.SANDBOX_ENABLED = True
+    settings.SANDBOX_MAX_BODY_BYTES = 1000
+    body = b'{"notes":"' + b"x" * 2000 + b'"}'
+
+    response, stream = _sandbox_request(
+        views.lead, "PATCH", "/sandbox/api/leads/40", body, authorization=sandbox_key
+    )
+
+    assert response.status_code == 413
+    assert stream.reads == 0
+
+
+def test_with_a_key_a_body_within_the_limit_is_read(db, settings, sandbox_key):
+    """The stream above does record reads: a body the sandbox accepts is read."""
+    settings.SANDBOX_ENABLED = True
+
+    response, stream = _sandbox_request(
+        views.lead, "PATCH", "/sandbox/api/leads/40", b'{"notes":"x"}', authorization=sandbox_key
+    )
+
+    assert response.status_code == 404  # no lead 40 here: read, parsed, then looked up
+    assert stream.reads > 0
+
+
+def test_with_a_key_a_deep_body_is_read_but_never_parsed(db, settings, sandbox_key, monkeypatch):
+    settings.SANDBOX_ENABLED = True
+    parsed = []
+    monkeypatch.setattr(views, "parse_json", lambda raw: parsed.append(raw))
+
+    response, stream = _sandbox_request(
+        views.lead,
+        "PATCH",
+        "/sandbox/api/leads/40",
+        _nested_json(100_000),
+        authorization=sandbox_key,
+    )
+
+    assert (response.status_code, json.loads(response.content)) == (400, TOO_DEEP)
+    assert stream.reads > 0 and parsed == []
+
+
+@pytest.fixture
+def sandbox_key(db):
+    _, plain = ApiKey.issue("hostile input")
+    return ApiKey.header_value(plain)
 
 
 def test_a_deep_body_is_refused_before_it_is_parsed(api):

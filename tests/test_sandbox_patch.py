@@ -193,7 +193,8 @@ def test_multipart_payload_bodies_are_read_like_payloads_admin_sends_them(api):
     assert api.get("/leads/3").json()["reason"] == "Test"
 
 
-# --- refusals, in Payload's order of checks; none of them changes anything ---------
+# --- refusals: the key first (a documented difference from Payload, which reads the
+# body and the where before the key), then Payload's order; none changes anything ---
 
 REFUSALS = [
     # (url, request kwargs, authorised?, status, body)
@@ -201,6 +202,13 @@ REFUSALS = [
         "/leads?where[id][in]=1",
         {"content": b'{"reason":', "headers": {"Content-Type": "application/json"}},
         False,
+        403,
+        {"errors": [{"message": "You are not allowed to perform this action."}]},
+    ),
+    (
+        "/leads?where[id][in]=1",
+        {"content": b'{"reason":', "headers": {"Content-Type": "application/json"}},
+        True,
         400,
         {"errors": [{"message": "Invalid JSON"}]},
     ),
@@ -208,6 +216,13 @@ REFUSALS = [
         "/leads",
         {"json": {"reason": "Test"}},
         False,
+        403,
+        {"errors": [{"message": "You are not allowed to perform this action."}]},
+    ),
+    (
+        "/leads",
+        {"json": {"reason": "Test"}},
+        True,
         400,
         {"errors": [{"message": "Missing 'where' query of documents to update."}]},
     ),

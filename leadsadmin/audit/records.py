@@ -35,6 +35,7 @@ OPERATION_COLUMNS = (
     ("updated", "Updated"),
     ("errors", "Errors"),
     ("conflicts", "Conflicts"),
+    ("to_check", "Changed outside the edit (to check)"),
     ("reverts", "Reverts operation"),
     ("retry_of", "Retry of operation"),
 )
@@ -72,6 +73,7 @@ def operation_row(operation: BulkOperation) -> dict:
         operation.updated_count,
         operation.error_count,
         operation.conflict_count,
+        operation.check_count,
         operation.reverts_id or "",
         operation.retry_of_id or "",
     )

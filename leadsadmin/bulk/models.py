@@ -140,6 +140,9 @@ class BulkOperation(models.Model):
     updated_count = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
     conflict_count = models.PositiveIntegerField(default=0)
+    check_count = models.PositiveIntegerField(
+        default=0, help_text="Leads applied whose other fields changed outside this edit."
+    )
 
     objects = _FrozenWhenEnded.as_manager()
 
@@ -189,7 +192,7 @@ class BulkOperation(models.Model):
 
     @property
     def done_count(self) -> int:
-        return self.updated_count + self.error_count + self.conflict_count
+        return self.updated_count + self.error_count + self.conflict_count + self.check_count
 
     @property
     def is_active(self) -> bool:
@@ -245,6 +248,7 @@ class BulkChunk(_OperationRow):
     updated = models.PositiveIntegerField(default=0)
     errors = models.PositiveIntegerField(default=0)
     conflicts = models.PositiveIntegerField(default=0)
+    checks = models.PositiveIntegerField(default=0, help_text="Leads changed outside this edit.")
     status = models.PositiveSmallIntegerField(null=True, blank=True, help_text="HTTP status.")
     message = models.TextField(blank=True, help_text="The API's message.")
 
@@ -263,15 +267,28 @@ class PinnedLead(_OperationRow):
         UPDATED = "updated", "Updated"
         ERROR = "error", "Error"
         CONFLICT = "conflict", "Conflict"
+        # Applied, but after a request that failed on the way some other field no
+        # longer holds what it held at review (a bulk write that is not atomic).
+        CHECK = "check", "Changed outside this edit — check"
 
     operation = models.ForeignKey(BulkOperation, on_delete=models.CASCADE, related_name="pinned")
     lead_id = models.BigIntegerField()
     updated_at = models.CharField(max_length=40, help_text="updatedAt as the API gave it.")
     before = models.JSONField(help_text="The changed fields' values at review.")
+    snapshot = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Every field at review but id and updatedAt; a field left out was null.",
+    )
     body_index = models.PositiveIntegerField(default=0)
     outcome = models.CharField(max_length=10, choices=Outcome, default=Outcome.PENDING)
     after = models.JSONField(null=True, blank=True, help_text="As returned by the API.")
     message = models.TextField(blank=True)
+    outside_changes = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="[[field, value expected, value found], ...] of a lead to check.",
+    )
     chunk = models.ForeignKey(
         BulkChunk, on_delete=models.SET_NULL, null=True, blank=True, related_name="leads"
     )

@@ -33,6 +33,7 @@ from leadsadmin.bulk.changes import (
 from leadsadmin.bulk.models import BulkOperation, PinnedLead, stall_after
 from leadsadmin.bulk.reading import matched_lead_pages, where_and
 from leadsadmin.bulk.signals import announce_ended
+from leadsadmin.bulk.snapshots import lead_snapshot
 from leadsadmin.bulk.tasks import bulk_operation_task
 from leadsadmin.leads.filters import FilterInvalid, filter_from_querydict, where_from_filter
 from leadsadmin.leads.preview import MAX_SELECTED
@@ -154,10 +155,13 @@ def _refuse_if_too_large(count: int, limit: int | None) -> None:
 
 def _pin(operation, changes, client, where, limit, first) -> None:
     tally = _PinTally(changes, first.docs)
+    # Every field, not only the changed ones: the pin keeps the whole lead as
+    # reviewed, so that a run recovering from a request that failed on the way can
+    # tell whether the API's non-atomic bulk write changed any other field.
     pages = matched_lead_pages(
         client,
         where,
-        select=["id", "updatedAt", *tally.fields],
+        select=None,
         count=first.total_docs,
         page_size=PIN_PAGE_SIZE,
         first_id=first.docs[0]["id"],
@@ -206,8 +210,8 @@ class _PinTally:
         self.total = self.unchanged = 0
 
     def pin(self, lead: dict) -> tuple | None:
-        """The lead's pin as pins_insert takes it: (id, updatedAt, values, body);
-        None for a lead that already holds every new value (it is not sent)."""
+        """The lead's pin as pins_insert takes it: (id, updatedAt, values, body,
+        snapshot); None for a lead that already holds every new value (it is not sent)."""
         before = {name: lead.get(name) for name in self.fields}
         body = body_for_lead(self.changes, before)
         if body_applied(body, before):
@@ -222,7 +226,7 @@ class _PinTally:
             self.sample[lead["id"]].update(before)  # shown as pinned
             self.sampled.add(lead["id"])
         self.total += 1
-        return lead["id"], lead.get("updatedAt") or "", before, index
+        return lead["id"], lead.get("updatedAt") or "", before, index, lead_snapshot(lead)
 
     def pinned_sample(self) -> list[dict]:
         """The sample's leads that were pinned (one may stop matching in between)."""
@@ -234,17 +238,35 @@ class _PinTally:
         ]
 
 
+class _CompactJSONEncoder(json.JSONEncoder):
+    """No spaces after separators: a snapshot is stored for every pinned lead."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**{**kwargs, "separators": (",", ":"), "ensure_ascii": False})
+
+
 def pins_insert(operation, rows) -> None:
     """One executemany per page of pins, not bulk_create: bulk_create compiles
     every row's SQL in Python, and bench/bench_bulk.py measured a 10,000-lead
     review at 0.60-0.72 s with it against 0.32-0.38 s with this (an insert of
-    10,000 pins alone: 0.38 s against 0.07 s). JSON is adapted the way JSONField
-    itself does it, for SQLite and PostgreSQL alike."""
+    10,000 pins alone: 0.38 s against 0.07 s), before reviews kept snapshots
+    (bench/bench_review.py measures them now). JSON is adapted the way JSONField
+    itself does it, for SQLite and PostgreSQL alike. A row is (id, updatedAt,
+    values, body index) and, where the whole lead was read, its snapshot."""
     if not rows:
         return
     meta = PinnedLead._meta
     before = meta.get_field("before")
-    columns = ["operation", "lead_id", "updated_at", "before", "body_index", "outcome", "message"]
+    columns = [
+        "operation",
+        "lead_id",
+        "updated_at",
+        "before",
+        "body_index",
+        "outcome",
+        "message",
+        "snapshot",
+    ]
     names = ", ".join(connection.ops.quote_name(meta.get_field(c).column) for c in columns)
     placeholders = ", ".join(["%s"] * len(columns))
     sql = (
@@ -259,12 +281,20 @@ def pins_insert(operation, rows) -> None:
             index,
             Outcome.PENDING,
             "",
+            _snapshot_value(snapshot),
         )
-        for lead_id, updated_at, values, index in rows
+        for lead_id, updated_at, values, index, *snapshot in rows
     ]
     # In a transaction: in autocommit every row of an executemany commits alone.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(sql, values)
+
+
+def _snapshot_value(snapshot: list):
+    """The snapshot column's value for a row's optional last item (None: SQL NULL)."""
+    if not snapshot or snapshot[0] is None:
+        return None
+    return connection.ops.adapt_json_value(snapshot[0], _CompactJSONEncoder)
 
 
 def _count_value(counter: Counter, is_list: bool, value) -> None:
@@ -464,7 +494,7 @@ def bulk_operation_retry(
             reverts=operation.reverts,
             **{name: getattr(operation, name) for name in RETRY_COPIES},
         )
-        rows = pins.values_list("lead_id", "updated_at", "before", "body_index")
+        rows = pins.values_list("lead_id", "updated_at", "before", "body_index", "snapshot")
         pins_insert(retry, rows.iterator(chunk_size=2000))
         total = retry.pinned.count()
         BulkOperation.objects.filter(pk=retry.pk).update(

@@ -26,6 +26,7 @@ from leadsadmin.api.errors import ApiUnauthorized, LeadsApiError
 from leadsadmin.bulk.changes import body_applied
 from leadsadmin.bulk.models import BulkChunk, BulkOperation, PinnedLead
 from leadsadmin.bulk.signals import announce_ended
+from leadsadmin.bulk.snapshots import check_message, outside_changes
 
 logger = logging.getLogger(__name__)
 
@@ -271,13 +272,18 @@ class _Run:
     def outcomes(self, pins: list[_Pin], answer) -> _Outcomes:
         """Each pin's outcome from the API's answer; conflicts are looked up again
         to say what changed them, or to recognise this operation's own update from
-        an interrupted run."""
+        an interrupted run. Leads an interrupted run left in doubt that count as
+        applied are checked in full first (`applied_in_doubt`)."""
         body = self.operation.bodies[pins[0].body_index]
         by_id = {pin.lead_id: pin for pin in pins}
         outcomes = _Outcomes()
+        applied: list[tuple[_Pin, str, dict]] = []  # in doubt, applied: (pin, message, doc)
         for doc in answer.docs:
             if pin := by_id.pop(_lead_id(doc.get("id")), None):
-                outcomes.add(pin, Outcome.UPDATED, after=self.values(doc))
+                if self.was_in_doubt(pin):
+                    applied.append((pin, "", doc))
+                else:
+                    outcomes.add(pin, Outcome.UPDATED, after=self.values(doc))
         for error in answer.errors:
             if pin := by_id.pop(_lead_id(error.id), None):
                 outcomes.add(pin, Outcome.ERROR, message=error.message)
@@ -287,12 +293,49 @@ class _Run:
             doc = now.get(pin.lead_id)
             after = self.values(doc) if doc else None
             if doc is not None and self.was_in_doubt(pin) and body_applied(body, doc):
-                outcomes.add(pin, Outcome.UPDATED, "Applied by an earlier, interrupted run.", after)
+                applied.append((pin, "Applied by an earlier, interrupted run.", doc))
             else:
                 # When it was changed, for the results page (the API does not say by whom).
                 found = {**after, "updatedAt": doc.get("updatedAt")} if doc else None
                 outcomes.add(pin, Outcome.CONFLICT, _conflict_message(pin, doc), found)
+        self.applied_in_doubt(applied, body, outcomes)
         return outcomes
+
+    def applied_in_doubt(self, applied: list[tuple[_Pin, str, dict]], body: dict, outcomes):
+        """Leads of a chunk whose earlier PATCH failed on the way, now applied: the
+        API's bulk write is not atomic, and a server killed mid-write has left
+        leads with the new values but items missing from other fields. Each is
+        read again in full and compared, field by field, with its snapshot from
+        the review (the edited fields with the new values): any difference makes
+        it a lead to check, never a clean update. A lead pinned without a
+        snapshot (a revert's) can only be judged by the edited fields. A failed
+        read raises: the run stops, and these leads stay in doubt for the next."""
+        if not applied:
+            return
+        snapshots = dict(
+            PinnedLead.objects.filter(pk__in=[pin.pk for pin, _, _ in applied]).values_list(
+                "pk", "snapshot"
+            )
+        )
+        ids = [pin.lead_id for pin, _, _ in applied if snapshots[pin.pk] is not None]
+        full = {}
+        if ids:
+            found = self.client.find(where={"id": {"in": ids}}, limit=len(ids))
+            full = {doc["id"]: doc for doc in found.docs}
+        for pin, message, answered in applied:
+            snapshot, doc = snapshots[pin.pk], full.get(pin.lead_id)
+            if snapshot is None:
+                outcomes.add(pin, Outcome.UPDATED, message, self.values(answered))
+                continue
+            if doc is None:  # removed since
+                outcomes.add(pin, Outcome.CONFLICT, _conflict_message(pin, None))
+                continue
+            differences = outside_changes(snapshot, doc, body)
+            after = self.values(doc)
+            if differences:
+                outcomes.add(pin, Outcome.CHECK, check_message(differences), after, differences)
+            else:
+                outcomes.add(pin, Outcome.UPDATED, message, after)
 
     def values(self, doc: dict) -> dict:
         return {name: doc.get(name) for name in self.fields}
@@ -306,6 +349,7 @@ class _Run:
                 updated_count=F("updated_count") + counts[Outcome.UPDATED],
                 error_count=F("error_count") + counts[Outcome.ERROR],
                 conflict_count=F("conflict_count") + counts[Outcome.CONFLICT],
+                check_count=F("check_count") + counts[Outcome.CHECK],
                 heartbeat_at=timezone.now(),
                 in_flight=in_flight,
             )
@@ -322,25 +366,35 @@ class _Run:
             updated=counts[Outcome.UPDATED],
             errors=counts[Outcome.ERROR],
             conflicts=counts[Outcome.CONFLICT],
+            checks=counts[Outcome.CHECK],
             status=answer.status,
             message=answer.message,
         )
 
 
 class _Outcomes:
-    """A chunk's outcomes, grouped so that leads with the same outcome, message
-    and values after share one UPDATE."""
+    """A chunk's outcomes, grouped so that leads with the same outcome, message,
+    values after (and differences found, for a lead to check) share one UPDATE."""
 
     def __init__(self):
-        self.groups: dict[tuple, list[int]] = {}  # (outcome, message, after json) → pin pks
+        # (outcome, message, after json, outside_changes json) → pin pks
+        self.groups: dict[tuple, list[int]] = {}
         self.counts: Counter = Counter()
         # Docs mostly share their values: serialise each distinct one once.
         self.last_after, self.last_text = None, None
 
-    def add(self, pin: _Pin, kind: str, message: str = "", after: dict | None = None) -> None:
+    def add(
+        self,
+        pin: _Pin,
+        kind: str,
+        message: str = "",
+        after: dict | None = None,
+        outside: list | None = None,
+    ) -> None:
         if after is not None and after != self.last_after:
             self.last_after, self.last_text = after, json.dumps(after, sort_keys=True)
-        key = (kind, message, self.last_text if after is not None else None)
+        outside_text = json.dumps(outside) if outside is not None else None
+        key = (kind, message, self.last_text if after is not None else None, outside_text)
         self.groups.setdefault(key, []).append(pin.pk)
         self.counts[kind] += 1
 
@@ -355,12 +409,13 @@ class _Outcomes:
             lead_id__gte=pins[0].lead_id,
             lead_id__lte=pins[-1].lead_id,
         )
-        for (kind, message, after), pks in self.groups.items():
+        for (kind, message, after, outside), pks in self.groups.items():
             leads = whole_chunk if len(self.groups) == 1 else PinnedLead.objects.filter(pk__in=pks)
             leads.update(
                 outcome=kind,
                 message=message,
                 after=json.loads(after) if after is not None else None,
+                outside_changes=json.loads(outside) if outside is not None else None,
                 chunk=chunk,
             )
 

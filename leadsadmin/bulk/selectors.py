@@ -21,7 +21,7 @@ from leadsadmin.bulk.operations import (
 )
 from leadsadmin.core.values import duration_words
 from leadsadmin.leads.preview import MAX_SELECTED
-from leadsadmin.schema import lead_field
+from leadsadmin.schema import FIELDS_BY_NAME, lead_field
 
 State = BulkOperation.State
 Outcome = PinnedLead.Outcome
@@ -125,6 +125,7 @@ class Progress:
     errors: int
     conflicts: int
     time_left: str
+    to_check: int = 0
 
     @property
     def percent(self) -> int:
@@ -139,6 +140,7 @@ def operation_progress(operation: BulkOperation) -> Progress:
         errors=operation.error_count,
         conflicts=operation.conflict_count,
         time_left=_time_left(operation),
+        to_check=operation.check_count,
     )
 
 
@@ -171,6 +173,8 @@ def operation_outcome(operation: BulkOperation) -> str:
         problems.append(f"{operation.error_count:,} errors")
     if operation.conflict_count:
         problems.append(f"{operation.conflict_count:,} conflicts")
+    if operation.check_count:
+        problems.append(f"{operation.check_count:,} to check")
     left = operation.total - operation.done_count
     if left and not operation.is_active:
         problems.append(f"{left:,} not sent")
@@ -191,6 +195,12 @@ def outcome_sentence(operation: BulkOperation) -> str:
         )
     if operation.error_count:
         parts.append(f"{_were(operation.error_count)} refused by the API (see Errors).")
+    if operation.check_count:
+        parts.append(
+            f"{_were(operation.check_count)} given the new values, but other fields of "
+            f"{'it' if operation.check_count == 1 else 'them'} changed outside this edit "
+            "when a request failed on the way: check them (see Changed outside this edit)."
+        )
     left = operation.total - operation.done_count
     if left and not operation.is_active:
         parts.append(f"{_were(left)} not sent: the job stopped before them.")
@@ -290,11 +300,41 @@ def message_in_words(message: str) -> str:
     return message
 
 
+@dataclass(frozen=True)
+class OutsideChangeRow:
+    """One field of a lead to check: what it held at review (an edited field: the
+    new value) and what it holds now."""
+
+    id: int
+    label: str
+    expected: str
+    found: str
+
+
+def outside_change_rows(operation: BulkOperation, limit: int) -> list[OutsideChangeRow]:
+    """The first `limit` leads changed outside the edit, one row per field found changed."""
+    leads = (
+        PinnedLead.objects.filter(operation=operation, outcome=Outcome.CHECK)
+        .order_by("lead_id")
+        .values_list("lead_id", "outside_changes")[:limit]
+    )
+    return [
+        OutsideChangeRow(
+            id=lead_id,
+            label=FIELDS_BY_NAME[name].label if name in FIELDS_BY_NAME else name,
+            expected=value_describe(expected),
+            found=value_describe(found),
+        )
+        for lead_id, changes in leads
+        for name, expected, found in changes or []
+    ]
+
+
 def problem_rows_for_csv(operation: BulkOperation):
-    """(lead id, outcome, message) for every errored or conflicting lead, streamed."""
+    """(lead id, outcome, message) for every errored, conflicting or to-check lead, streamed."""
     leads = (
         PinnedLead.objects.filter(
-            operation=operation, outcome__in=(Outcome.ERROR, Outcome.CONFLICT)
+            operation=operation, outcome__in=(Outcome.ERROR, Outcome.CONFLICT, Outcome.CHECK)
         )
         .order_by("lead_id")
         .values_list("lead_id", "outcome", "message")

@@ -298,6 +298,7 @@ def _results(request, operation):
         "conflict_rows": selectors.conflict_rows(operation, PROBLEMS_SHOWN),
         "can_review_again": request.user.has_perm(BULK_EDIT_LEADS)
         and selectors.can_review_again(operation),
+        "outside_change_rows": selectors.outside_change_rows(operation, PROBLEMS_SHOWN),
         "problems_shown": PROBLEMS_SHOWN,
         "field_labels": [c.lead_field.label for c in operation.change_list],
     }

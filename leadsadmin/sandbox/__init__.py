@@ -20,11 +20,17 @@ Deliberate differences, where the recorded behaviour is an adapter bug:
   selects, by contrast, are joined once per where, as on the SQL adapter, so
   `exterior equals Red AND exterior equals Gold` matches nothing, as there).
 - documents are never locked (no admin UI edits them), so no 423 / lock errors.
+- the key first: a request without a valid key is 403 before anything else of
+  it is read (`views.sandbox_api`), so its body is never read. Payload reads the
+  body, then the where, then checks the key: without a key it answers a broken
+  JSON body, a PATCH without a where or a where it cannot parse with their 400
+  (or 500), where the sandbox answers 403 ("key first" in the contract tests).
 
 Limits Payload does not have (`limits`), answered in Payload's error shape:
-- a body over SANDBOX_MAX_BODY_BYTES (2 MiB) is 413, and JSON (a body or a
-  `where=` parameter) nested over 32 levels is 400; without a valid key both
-  are Payload's 403, since Payload would read the body and then refuse the key.
+- a body over SANDBOX_MAX_BODY_BYTES (2 MiB) is 413, told by its Content-Length
+  and never read, and JSON (a body or a `where=` parameter) nested over 32
+  levels is 400, measured before it is parsed; without a valid key both are
+  403, as every request without one is.
 - a find's `limit` over SANDBOX_MAX_LIMIT (1000) is 400; `limit=0`,
   `pagination=false` and Payload's arithmetic on negative or non-numeric
   limits still read every match, as in Payload.

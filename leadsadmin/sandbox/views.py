@@ -18,8 +18,14 @@ _KEY_PREFIX = f"{AUTH_COLLECTION} API-Key "
 
 
 def sandbox_api(view):
-    """Off (404) unless SANDBOX_ENABLED; open to machines (no session, no CSRF);
-    PayloadError and the refusals of hostile input become Payload's JSON answer."""
+    """Off (404) unless SANDBOX_ENABLED; open to machines (no session, no CSRF) that
+    send a valid key; PayloadError and the refusals of hostile input become
+    Payload's JSON answer.
+
+    The key is checked first, before anything else of the request is read: a
+    caller without a valid key gets 403 whatever its body, query or method, and
+    its body is never read (a documented difference: Payload reads the body and
+    the where before the key, package docstring)."""
 
     @csrf_exempt
     @login_not_required
@@ -27,6 +33,8 @@ def sandbox_api(view):
         if not settings.SANDBOX_ENABLED:
             raise Http404("The sandbox is off")
         try:
+            if not _authorized(request):
+                raise PayloadError(403, FORBIDDEN)
             status, body = view(request, *args, **kwargs)
         except PayloadError as exc:
             status, body = exc.status, exc.body
@@ -56,13 +64,13 @@ def _authorized(request) -> bool:
     return ApiKey.is_valid(key)
 
 
-def _query(request, *, authorized: bool) -> dict:
+def _query(request) -> dict:
     """The query as Payload parses it, including POST + method override GET with
     a form body (the body is appended to the URL, exactly as Payload does)."""
     raw = request.META.get("QUERY_STRING", "")
     form = request.META.get("CONTENT_TYPE") == "application/x-www-form-urlencoded"
     if _is_get_override(request) and form:
-        body = _raw_body(request, authorized=authorized).decode("utf-8", errors="replace")
+        body = _raw_body(request).decode("utf-8", errors="replace")
         raw = f"{raw}?{body}" if raw else body
     if "%00" in raw or "\x00" in raw:
         # No stored text holds a NUL (writes refuse it), and PostgreSQL refuses one
@@ -82,14 +90,7 @@ def _is_get_override(request) -> bool:
     )
 
 
-def _unless_anonymous(refusal: Refused, authorized: bool) -> Exception:
-    """Payload reads a body before it checks the key; where the sandbox refuses a
-    body Payload would have read, a request without a valid key gets Payload's
-    403, as it would from Payload once the body was read."""
-    return refusal if authorized else PayloadError(403, FORBIDDEN)
-
-
-def _raw_body(request, *, authorized: bool) -> bytes:
+def _raw_body(request) -> bytes:
     """The body's bytes; one over SANDBOX_MAX_BODY_BYTES is refused by its
     Content-Length (Django reads no more than that) without being read."""
     try:
@@ -98,32 +99,33 @@ def _raw_body(request, *, authorized: bool) -> bytes:
         declared = 0  # as Django reads it: no body
     refusal = body_too_large(declared)
     if refusal:
-        raise _unless_anonymous(refusal, authorized)
+        raise refusal
     return request.body
 
 
-def _json(raw: bytes, *, authorized: bool):
+def _json(raw: bytes):
+    """Parsed JSON; its nesting is measured first, without parsing (limits.too_deep)."""
     refusal = too_deep(raw)
     if refusal:
-        raise _unless_anonymous(refusal, authorized)
+        raise refusal
     return parse_json(raw)
 
 
-def _body(request, *, authorized: bool):
+def _body(request):
     """The JSON body (or multipart `_payload`), as Payload reads it; None when it
     reads no data at all: another content type, an empty body, or `null`."""
     content_type = request.META.get("CONTENT_TYPE", "").split(";", 1)[0]
     try:
         if content_type == "application/json":
-            raw = _raw_body(request, authorized=authorized)
-            return _json(raw, authorized=authorized) if raw else None
+            raw = _raw_body(request)
+            return _json(raw) if raw else None
         if content_type.startswith("multipart/"):
             # Django parses form bodies of POST only; Payload's admin PATCHes multipart.
-            raw = _raw_body(request, authorized=authorized)
+            raw = _raw_body(request)
             fields, _ = request.parse_file_upload(request.META, io.BytesIO(raw))
             if "_payload" not in fields:
                 return {}
-            return _json(fields["_payload"].encode(), authorized=authorized)
+            return _json(fields["_payload"].encode())
     except ValueError:
         raise PayloadError(400, INVALID_JSON) from None
     return None
@@ -133,36 +135,31 @@ def _route_not_found(request):
     return 404, {"message": f'Route not found "{request.path}"'}
 
 
+# The views run only for a valid key (`sandbox_api`): the operations are told so.
+
+
 @sandbox_api
 def leads(request):
-    authorized = _authorized(request)
     if _is_read(request):
-        query = _query(request, authorized=authorized)
-        return 200, operations.leads_find(query, authorized=authorized)
+        return 200, operations.leads_find(_query(request), authorized=True)
     if request.method == "PATCH":
-        body = _body(request, authorized=authorized)
-        query = _query(request, authorized=authorized)
-        return operations.leads_update(query, body, authorized=authorized)
+        body = _body(request)
+        return operations.leads_update(_query(request), body, authorized=True)
     return _route_not_found(request)
 
 
 @sandbox_api
 def leads_count(request):
-    authorized = _authorized(request)
     if _is_read(request):
-        query = _query(request, authorized=authorized)
-        return 200, operations.leads_count(query, authorized=authorized)
+        return 200, operations.leads_count(_query(request), authorized=True)
     return _route_not_found(request)
 
 
 @sandbox_api
 def lead(request, lead_id):
-    authorized = _authorized(request)
     if _is_read(request):
-        query = _query(request, authorized=authorized)
-        return 200, operations.lead_get(lead_id, query, authorized=authorized)
+        return 200, operations.lead_get(lead_id, _query(request), authorized=True)
     if request.method == "PATCH":
-        body = _body(request, authorized=authorized)
-        query = _query(request, authorized=authorized)
-        return 200, operations.lead_update(lead_id, query, body, authorized=authorized)
+        body = _body(request)
+        return 200, operations.lead_update(lead_id, _query(request), body, authorized=True)
     return _route_not_found(request)

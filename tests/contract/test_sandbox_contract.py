@@ -4,9 +4,12 @@ The reference server's 500 leads are fetched (limit=0) and loaded into the sandb
 with `sandbox_load`, then every case is sent to both. Compared: status, totalDocs,
 ids and their order, the whole documents, the pagination keys, error bodies, and
 the values after a PATCH. The reference stores the nine relation lists as JSON, so
-they are compared only through `exists`. Two documented differences are not
-compared: `all` and an empty `in` (500 on the reference's SQL adapter; the sandbox
-answers as the MongoDB adapter does).
+they are compared only through `exists`. Three documented differences (the
+sandbox package docstring) are not compared: `all` and an empty `in` (500 on the
+reference's SQL adapter; the sandbox answers as the MongoDB adapter does), and
+the key first (the sandbox refuses a request without a valid key before reading
+its body or where; `test_the_key_first_difference_is_the_documented_one` shows
+how the two answer).
 """
 
 from __future__ import annotations
@@ -502,15 +505,33 @@ def test_bulk_patch_refusals_match_the_reference(both):
     assert_same(
         *both.send("PATCH", "/leads?where[id][in]=1", headers=bad_json, content=b'{"reason":')
     )
-    # Payload's order of checks: body, then where, then the key, then the paths.
-    for url, kwargs in [
-        ("/leads", {"json": {"reason": "Test"}}),
-        ("/leads?where[id][in]=1", {"headers": bad_json, "content": b"{"}),
-        ("/leads?where[nope][equals]=1", {"json": {"reason": "Test"}}),
-    ]:
-        ref = httpx.patch(both.ref_url + url, **kwargs)
-        box = httpx.patch(both.box_url + url, **kwargs)
-        assert_same(ref, box)
+
+
+# The documented difference "the key first" (module docstring): Payload checks the
+# body, then the where, then the key, so a caller without a key learns what is
+# wrong with its body or where; the sandbox answers 403 before reading either.
+KEY_FIRST_CASES = [
+    ("/leads", {"json": {"reason": "Test"}}),
+    ("/leads?where[id][in]=1", {"headers": {"Content-Type": "application/json"}, "content": b"{"}),
+]
+
+
+@pytest.mark.parametrize(("url", "kwargs"), KEY_FIRST_CASES)
+def test_the_key_first_difference_is_the_documented_one(both, url, kwargs):
+    ref = httpx.patch(both.ref_url + url, **kwargs)
+    box = httpx.patch(both.box_url + url, **kwargs)
+    assert ref.status_code == 400  # Payload read the body or the where first
+    assert (box.status_code, box.json()) == (
+        403,
+        {"errors": [{"message": "You are not allowed to perform this action."}]},
+    )
+
+
+def test_without_a_key_both_refuse_a_where_naming_unknown_paths(both):
+    url = "/leads?where[nope][equals]=1"
+    ref = httpx.patch(both.ref_url + url, json={"reason": "Test"})
+    box = httpx.patch(both.box_url + url, json={"reason": "Test"})
+    assert_same(ref, box)
 
 
 @pytest.mark.parametrize(
