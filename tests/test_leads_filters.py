@@ -22,7 +22,7 @@ from leadsadmin.leads.filters import (
     where_from_filter,
 )
 from leadsadmin.leads.pasted_where import filter_from_where
-from leadsadmin.schema import FIELDS, OPERATORS_BY_TYPE, FieldType, lead_field
+from leadsadmin.schema import FIELDS, FILTER_OPERATORS_BY_TYPE, FieldType, lead_field
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -59,9 +59,9 @@ CASES = {
             "not_equals": (["a@x.com"], "a@x.com"),
             "in": (["a@x.com, b@x.com"], ["a@x.com", "b@x.com"]),
             "not_in": (["a@x.com", "b@x.com"], ["a@x.com", "b@x.com"]),
-            "exists": (["false"], False),
+            "empty": ([], False),
+            "not_empty": (["ignored"], True),
             "like": (["gmail frank"], "gmail frank"),
-            "not_like": (["Prefers"], "Prefers"),
             "contains": (["N.SMITH"], "N.SMITH"),
         },
     ),
@@ -72,7 +72,8 @@ CASES = {
             "not_equals": (["2020"], 2020),
             "in": (["2019,2020"], [2019, 2020]),
             "not_in": (["2019", "2020"], [2019, 2020]),
-            "exists": (["true"], True),
+            "not_empty": ([], True),
+            "empty": ([], False),
             "greater_than": (["2020"], 2020),
             "greater_than_equal": (["2020.5"], 2020.5),
             "less_than": (["-3"], -3),
@@ -89,7 +90,8 @@ CASES = {
                 ["2026-03-01T10:30:00.000Z", "2026-03-02T08:00:00.000Z"],
             ),
             "not_in": (["2026-03-01T10:30"], ["2026-03-01T10:30:00.000Z"]),
-            "exists": (["false"], False),
+            "empty": ([], False),
+            "not_empty": (["ignored"], True),
             "greater_than": (["2026-03-01T10:30"], "2026-03-01T10:30:00.000Z"),
             "greater_than_equal": (["2026-03-01T10:30:15"], "2026-03-01T10:30:15.000Z"),
             "less_than": (["2026-03-01"], "2026-03-01T00:00:00.000Z"),
@@ -103,7 +105,8 @@ CASES = {
             "not_equals": (["Test"], "Test"),
             "in": (["Test", "Duplicate"], ["Test", "Duplicate"]),
             "not_in": (["Test"], ["Test"]),
-            "exists": (["false"], False),
+            "empty": ([], False),
+            "not_empty": (["ignored"], True),
         },
     ),
     FieldType.ENUM_LIST: (
@@ -113,7 +116,8 @@ CASES = {
             "not_equals": (["Red"], "Red"),
             "in": (["Red", "Blue"], ["Red", "Blue"]),
             "not_in": (["Red", "Blue"], ["Red", "Blue"]),
-            "exists": (["true"], True),
+            "not_empty": ([], True),
+            "empty": ([], False),
         },
     ),
     FieldType.BOOLEAN: (
@@ -121,7 +125,8 @@ CASES = {
         {
             "equals": (["true"], True),
             "not_equals": (["false"], False),
-            "exists": (["false"], False),
+            "empty": ([], False),
+            "not_empty": (["ignored"], True),
         },
     ),
     FieldType.RELATION: (
@@ -131,28 +136,23 @@ CASES = {
             "not_equals": (["7"], 7),
             "in": (["7, 8"], [7, 8]),
             "not_in": (["7"], [7]),
-            "exists": (["true"], True),
-        },
-    ),
-    FieldType.RELATION_LIST: (
-        "searches",
-        {
-            "equals": (["3"], 3),
-            "not_equals": (["3"], 3),
-            "in": (["3,4"], [3, 4]),
-            "not_in": (["3"], [3]),
-            "exists": (["false"], False),
+            "not_empty": ([], True),
+            "empty": ([], False),
         },
     ),
 }
 
 
+RESOLVED = {"all", "not_contains"}  # sent as lead ids: see the sandbox tests below
+
+
 def test_the_cases_cover_every_type_and_operator():
-    for field_type, operators in OPERATORS_BY_TYPE.items():
+    for field_type, operators in FILTER_OPERATORS_BY_TYPE.items():
+        if not operators:
+            continue
         name, cases = CASES[field_type]
         assert lead_field(name).type is field_type
-        expected = set(operators) - ({"all"} if field_type is FieldType.ENUM_LIST else set())
-        assert set(cases) == expected, field_type
+        assert set(cases) == set(operators) - RESOLVED, field_type
 
 
 @pytest.mark.parametrize(
@@ -164,12 +164,8 @@ def test_the_cases_cover_every_type_and_operator():
     ],
 )
 def test_every_type_and_operator_produces_the_payload_condition(name, op, values, sent):
-    assert only(where_of(name, op, *values)) == {name: {op: sent}}
-
-
-def test_all_on_an_enum_list_is_sent_as_an_and_of_equals():
-    condition = only(where_of("exterior", "all", "Red", "Blue"))
-    assert condition == {"and": [{"exterior": {"equals": "Red"}}, {"exterior": {"equals": "Blue"}}]}
+    sent_op = {"empty": "exists", "not_empty": "exists"}.get(op, op)
+    assert only(where_of(name, op, *values)) == {name: {sent_op: sent}}
 
 
 def test_all_with_one_value_is_plain_equals():
@@ -239,7 +235,7 @@ def test_a_bad_group_path_is_an_error_for_the_whole_filter():
 TWO_GROUPS = (
     "c0=0&f0=reason&op0=in&v0=Test&v0=Duplicate"
     "&c1=0.0&f1=year&op1=greater_than&v1=2020"
-    "&c2=0.0&f2=exterior&op2=all&v2=Red&v2=Blue"
+    "&c2=0.0&f2=exterior&op2=in&v2=Red&v2=Blue"
     "&c3=0.0.0&f3=email&op3=like&v3=gmail+frank"
     "&c4=0.0.0&f4=manual&op4=equals&v4=true"
     "&c5=1&f5=createdAt&op5=less_than&v5=2026-01-01T10:00:00.000Z"
@@ -283,12 +279,7 @@ def test_nesting_alternates_and_or_and():
                     {
                         "or": [
                             {"year": {"greater_than": 2020}},
-                            {
-                                "and": [
-                                    {"exterior": {"equals": "Red"}},
-                                    {"exterior": {"equals": "Blue"}},
-                                ]
-                            },
+                            {"exterior": {"in": ["Red", "Blue"]}},
                             {
                                 "and": [
                                     {"email": {"like": "gmail frank"}},
@@ -448,20 +439,38 @@ def test_operator_names_say_what_the_api_does():
     assert operator_hint(exterior, "not_equals") == "Leads with an empty list match too."
     assert operator_hint(exterior, "not_in") == "Leads with an empty list are left out."
     assert operator_label(exterior, "all") == "has all of"
+    assert "at most 400 leads have them all" in operator_hint(exterior, "all")
+    assert operator_label(exterior, "empty") == "is empty"
     assert operator_label(email, "like") == "contains all the words"
     assert operator_label(email, "contains") == "contains"
-    # not_like compares the whole text on Payload's SQL adapter: not "does not contain".
-    assert operator_label(email, "not_like") == "differs from"
-    assert "whole text, ignoring capitals" in operator_hint(email, "not_like")
+    assert operator_label(email, "not_contains") == "does not contain"
+    assert "leads with no value match too" in operator_hint(email, "not_contains")
     assert operator_label(reason, "not_equals") == "is not"
     assert operator_hint(reason, "not_equals") == "Leads with no value match too."
     assert operator_label(reason, "not_in") == "is none of"
     assert operator_hint(reason, "not_in") == "Leads with no value are left out."
+    assert operator_label(reason, "not_empty") == "is not empty"
     assert operator_label(lead_field("updatedAt"), "less_than") == "is before"
+    assert operator_label(lead_field("year"), "less_than") == "is less than"
     assert operator_hint(reason, "equals") == ""
-    every_label = {operator_label(f, op) for f in FIELDS for op in f.operators}
-    assert not every_label & {"has none of", "does not contain"}
+    every_label = {operator_label(f, op) for f in FIELDS for op in f.filter_operators}
+    assert "differs from" not in every_label and "is set" not in every_label
     assert not any("(" in label for label in every_label)
+
+
+def test_relation_lists_cannot_be_filtered_and_say_so():
+    assert lead_field("searches").filter_operators == ()
+    assert "searches" not in fields_searched("Searches")
+    tree = one("searches", "exists", "true")
+    assert tree.conditions()[0].error == "Leads cannot be filtered by Searches."
+    controls = condition_controls(tree.conditions()[0], "0")
+    assert (controls.unknown_field, controls.operators) == ("searches", [])
+
+
+def test_the_older_exists_reads_as_empty_or_not_empty():
+    assert querystring_from_filter(one("email", "exists", "false")) == "c0=0&f0=email&op0=empty"
+    assert querystring_from_filter(one("year", "exists", "yes")) == "c0=0&f0=year&op0=not_empty"
+    assert one("year", "exists", "maybe").conditions()[0].error == "“maybe” is not yes or no."
 
 
 @pytest.mark.parametrize(
@@ -473,7 +482,8 @@ def test_operator_names_say_what_the_api_does():
         ("exterior", "all", "checkboxes"),
         ("exterior", "not_in", "checkboxes"),
         ("manual", "equals", "yesno"),
-        ("email", "exists", "yesno"),
+        ("email", "empty", "empty"),
+        ("exterior", "not_empty", "empty"),
         ("year", "greater_than", "number"),
         ("year", "in", "text"),
         ("updatedAt", "less_than", "datetime"),
@@ -486,7 +496,12 @@ def test_value_control_fits_type_and_operator(field, op, kind):
 
 def test_operator_picker_lists_only_the_fields_operators():
     controls = condition_controls(Condition(field="manual"), "0")
-    assert [o.value for o in controls.operators] == ["equals", "not_equals", "exists"]
+    assert [(o.value, o.label) for o in controls.operators] == [
+        ("equals", "is"),
+        ("not_equals", "is not"),
+        ("empty", "is empty"),
+        ("not_empty", "is not empty"),
+    ]
 
 
 def test_changing_the_field_keeps_what_still_fits():
