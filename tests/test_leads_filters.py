@@ -1,10 +1,12 @@
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from django.http import QueryDict
 from django.utils import timezone
 
+from leadsadmin.api import get_client
 from leadsadmin.leads.builder import (
     builder_rows,
     condition_controls,
@@ -370,7 +372,7 @@ def test_pasted_where_is_validated_like_the_form():
         ({"or": {"reason": {"equals": "Test"}}}, "“or” must hold a list"),
         ({"reason": "Test"}, "must map operators to values"),
         ({"reason": {"equals": {"x": 1}}}, "must be a value or a list"),
-        ({"reason": {"equals": None}}, "exists false"),
+        ({"reason": {"equals": None}}, "use “is empty” (exists false)"),
         (
             {
                 "or": [
@@ -551,3 +553,95 @@ def test_a_search_that_names_no_single_field_is_an_error_and_kept(typed, message
     assert not tree.is_valid
     refit = condition_refit(Condition(field="reason", search=typed))
     assert refit.error.startswith(message)  # the row fragment says it too
+
+
+# ---------------------------------------------------------------- resolution (sandbox)
+
+live = pytest.mark.django_db(transaction=True)
+
+
+def every_lead(field):
+    return list(get_client().iter_leads(page_size=500, select=[field]))
+
+
+@live
+def test_has_all_of_finds_the_leads_that_have_every_item(seeded_sandbox):
+    tree = one("exterior", "all", "Red", "Blue")
+    where = where_from_filter(tree)
+    expected = sorted(
+        lead["id"] for lead in every_lead("exterior") if {"Red", "Blue"} <= set(lead["exterior"])
+    )
+    assert expected
+    assert only(where) == {"id": {"in": expected}}
+    assert get_client().count(where) == len(expected)
+
+
+@live
+def test_does_not_contain_leaves_out_the_leads_that_contain_it(seeded_sandbox):
+    where = where_from_filter(one("email", "not_contains", "GMAIL"))
+    containing = [
+        lead["id"] for lead in every_lead("email") if "gmail" in (lead["email"] or "").lower()
+    ]
+    assert 0 < len(containing) < seeded_sandbox.count
+    assert only(where) == {"id": {"not_in": containing}}
+    assert get_client().count(where) == seeded_sandbox.count - len(containing)
+
+
+@live
+def test_does_not_contain_what_no_lead_contains_is_every_lead(seeded_sandbox):
+    where = where_from_filter(one("email", "not_contains", "no-such-text"))
+    assert only(where) == {"id": {"exists": True}}
+    assert get_client().count(where) == seeded_sandbox.count
+
+
+@live
+def test_past_the_bound_the_condition_says_so_and_no_where_is_built(seeded_sandbox, monkeypatch):
+    found = len(only(where_from_filter(one("exterior", "all", "Red", "Blue")))["id"]["in"])
+    assert found > 0
+    monkeypatch.setattr("leadsadmin.leads.resolution.MAX_RESOLVED_IDS", found - 1)
+    tree = one("exterior", "all", "Red", "Blue")
+    with pytest.raises(FilterInvalid, match=f"“has all of” can find at most {found - 1}"):
+        where_from_filter(tree)
+    assert "Add conditions beside this one, in the same group" in tree.conditions()[0].error
+    tree = one("email", "not_contains", "com")
+    with pytest.raises(FilterInvalid, match="leads contain “com”; “does not contain” can leave"):
+        where_from_filter(tree)
+
+
+@live
+def test_the_conditions_beside_it_narrow_what_is_read(seeded_sandbox, monkeypatch):
+    """Only the leads the rest of the group lets through are read to check
+    "has all of": within the bound beside a narrow condition, past it alone."""
+    client = get_client()
+    recent = {"year": {"greater_than": 2020}}
+    read = min(client.count({**recent, "exterior": {"equals": c}}) for c in ("Red", "Blue"))
+    alone = min(client.count({"exterior": {"equals": c}}) for c in ("Red", "Blue"))
+    assert 0 < read < alone
+    monkeypatch.setattr("leadsadmin.leads.resolution.MAX_CANDIDATES", read)
+    query = "c0=0&f0=exterior&op0=all&v0=Red&v0=Blue&c1=0&f1=year&op1=greater_than&v1=2020"
+    where = where_from_filter(filter_from_querydict(QueryDict(query)))
+    expected = [
+        lead["id"]
+        for lead in client.iter_leads(recent, select=["exterior"])
+        if {"Red", "Blue"} <= set(lead["exterior"])
+    ]
+    assert where["or"][0]["and"][0] == {"id": {"in": expected}}
+    with pytest.raises(FilterInvalid, match=f"{alone} leads have .*can check at most {read}"):
+        where_from_filter(one("exterior", "all", "Red", "Blue"))
+
+
+def test_resolution_asks_the_api_once_per_tree(recording_api):
+    tree = one("exterior", "all", "Red", "Blue")
+    assert only(where_from_filter(tree)) == {"id": {"in": []}}  # no lead has Red (none at all)
+    asked = len(recording_api.requests)
+    assert asked == 2  # one count per item; the rarest has none, so nothing is read
+    where_from_filter(tree)
+    assert len(recording_api.requests) == asked
+
+
+def test_an_api_failure_while_resolving_is_an_error_at_the_condition(recording_api):
+    recording_api.respond = lambda request: httpx.Response(500, json={"errors": []})
+    tree = one("email", "not_contains", "gmail")
+    with pytest.raises(FilterInvalid, match="The leads API could not be asked which leads"):
+        where_from_filter(tree)
+    assert "HTTP 500" in tree.conditions()[0].error

@@ -1,9 +1,9 @@
 """A pasted Payload ``where`` (the Where JSON panel) read back into a filter tree.
 
 The tree is validated like one from the query string, and its values are what the
-builder's form would have typed (date-times in the user's zone). ``all`` written
-portably as an AND of ``equals`` on one enum list, and ``{"field": {"all": [...]}}``,
-are both read as one "has all of" condition.
+builder's form would have typed (date-times in the user's zone). An AND of
+``equals`` on one enum list (what the builder once sent for "has all of"), and
+``{"field": {"all": [...]}}``, are both read as one "has all of" condition.
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ def _raw(value, lead_field, tz) -> str:
     if isinstance(value, dict | list):
         raise _Unreadable("A list may only hold plain values.")
     if value is None:
-        raise _Unreadable("null cannot be searched for; use “is set: no” (exists false).")
+        raise _Unreadable("null cannot be searched for; use “is empty” (exists false).")
     if isinstance(value, bool):
         return "true" if value else "false"
     if lead_field is not None and lead_field.type is FieldType.DATETIME:

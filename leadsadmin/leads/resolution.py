@@ -39,7 +39,7 @@ def ids_containing(client, lead_field: LeadField, text: str, narrowing: list[dic
     """The ids of the leads (among those `narrowing` matches) whose field contains
     `text` (Payload's ``contains``: anywhere, ignoring capitals)."""
     where = _where_and([*narrowing, {lead_field.name: {"contains": text}}])
-    result = client.find(where, sort="id", limit=MAX_RESOLVED_IDS, select=["id"])
+    result = client.find(where, sort="id", limit=MAX_RESOLVED_IDS + 1, select=["id"])
     if result.total_docs > MAX_RESOLVED_IDS:
         raise TooManyToResolve(
             f"{result.total_docs:,} leads contain “{text}”; “does not contain” can leave out "
