@@ -645,3 +645,37 @@ def test_an_api_failure_while_resolving_is_an_error_at_the_condition(recording_a
     with pytest.raises(FilterInvalid, match="The leads API could not be asked which leads"):
         where_from_filter(tree)
     assert "HTTP 500" in tree.conditions()[0].error
+
+
+def errors_of(query):
+    return [c.error for c in filter_from_querydict(QueryDict(query)).conditions()]
+
+
+SHARED = "Another condition on Exterior color is AND-ed with this one"
+
+
+def test_conditions_and_ed_on_one_list_are_refused_as_payload_would_miscount_them():
+    two_has = "c0=0&f0=exterior&v0=Red&c1=0&f1=exterior&v1=Blue"
+    assert errors_of(two_has)[0] == ""
+    assert errors_of(two_has)[1].startswith(SHARED)
+    assert "(“has all of”)" in errors_of(two_has)[1]
+    nested = "c0=0&f0=exterior&v0=Red&c1=0.0&f1=exterior&op1=in&v1=Blue&c2=0.0&f2=year&v2=2020"
+    assert errors_of(nested)[1].startswith(SHARED)
+    pasted = filter_from_where(
+        {"and": [{"exterior": {"in": ["Red"]}}, {"exterior": {"not_equals": "Blue"}}]}
+    )
+    assert pasted.conditions()[1].error.startswith(SHARED)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "c0=0&f0=exterior&v0=Red&c1=1&f1=exterior&v1=Blue",  # two OR-ed groups
+        "c0=0.0&f0=exterior&v0=Red&c1=0.0&f1=exterior&v1=Blue",  # one nested OR group
+        "c0=0&f0=exterior&v0=Red&c1=0&f1=exterior&op1=not_empty",
+        "c0=0&f0=exterior&op0=all&v0=Red&v0=Gray&c1=0&f1=exterior&v1=Blue",  # ids
+        "c0=0&f0=exterior&v0=Red&c1=0&f1=interior&v1=Red",
+    ],
+)
+def test_conditions_on_one_list_that_each_get_their_own_item_are_fine(query):
+    assert errors_of(query) == ["", ""]

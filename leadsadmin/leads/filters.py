@@ -240,8 +240,16 @@ def filter_from_querydict(query, tz: dt.tzinfo | None = None) -> FilterTree:
             continue
         group = _group_at(tree, groups, tuple(path.split(".")))
         group.items.append(condition_from_querydict(query, row))
+    return tree_validate(tree, tz)
+
+
+def tree_validate(tree: FilterTree, tz: dt.tzinfo | None = None) -> FilterTree:
+    """Validates every condition, then what only the whole tree shows; numbers the rows."""
     for condition in tree.conditions():
         condition_validate(condition, tz)
+    for group in _groups(tree.groups):
+        if group.combinator == "and":
+            _refuse_shared_list_items(group)
     return number_rows(tree)
 
 
@@ -435,6 +443,45 @@ def _resolved_ids(client, condition: Condition, narrowing: list[dict], tz) -> li
     if condition.op == "all":
         return ids_with_all(client, condition.lead_field, value, narrowing)
     return ids_containing(client, condition.lead_field, value, narrowing)
+
+
+def _groups(groups: list[Group]):
+    for group in groups:
+        yield group
+        yield from _groups([item for item in group.items if isinstance(item, Group)])
+
+
+def _refuse_shared_list_items(group: Group) -> None:
+    """Payload's SQL adapter joins a multi-value select's items once per where, so
+    conditions on one list that are AND-ed all look at the same item: "has A" and
+    "has B" find the leads with an item that is both (none). Within an OR each
+    condition may have its own item, and "is empty" or a condition resolved to ids
+    is no item condition."""
+    seen: dict[str, int] = {}
+    for number, item in enumerate(group.items):
+        for condition in _item_conditions(item):
+            if seen.setdefault(condition.field, number) != number and not condition.error:
+                condition.error = (
+                    f"Another condition on {condition.lead_field.label} is AND-ed with this "
+                    "one; the API would look for one item that meets both, so the count "
+                    "would be wrong. Put the values in one condition (“has all of”)."
+                )
+
+
+def _item_conditions(item: Condition | Group) -> list[Condition]:
+    conditions = [item] if isinstance(item, Condition) else _all_conditions(item)
+    return [
+        c
+        for c in conditions
+        if c.lead_field is not None
+        and c.lead_field.type is FieldType.ENUM_LIST
+        and c.op not in EMPTY_OPERATORS
+        and not c.needs_resolution
+    ]
+
+
+def _all_conditions(group: Group) -> list[Condition]:
+    return [c for _, c in _conditions_with_groups(FilterTree(groups=[group]))]
 
 
 # ---------------------------------------------------------------- tree → where

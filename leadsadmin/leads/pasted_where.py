@@ -16,8 +16,7 @@ from leadsadmin.leads.filters import (
     Condition,
     FilterTree,
     Group,
-    condition_validate,
-    number_rows,
+    tree_validate,
 )
 from leadsadmin.schema import FIELDS_BY_NAME, LIST_OPERATORS, FieldType
 
@@ -46,9 +45,7 @@ def filter_from_where(where, tz: dt.tzinfo | None = None) -> FilterTree:
             tree.groups.append(_and_group(where, depth=1, tz=tz))
     except _Unreadable as exc:
         return FilterTree(errors=[str(exc)])
-    for condition in tree.conditions():
-        condition_validate(condition, tz)
-    return number_rows(tree)
+    return tree_validate(tree, tz)
 
 
 def _list_of(obj, key):

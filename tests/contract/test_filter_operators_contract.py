@@ -228,8 +228,17 @@ def test_payloads_own_forms_of_has_all_of_are_what_the_dashboard_must_not_send(c
     both = sum(1 for lead in leads if {HEATED, MASSAGE} <= set(lead["comfort"]))
     assert both > 0
     and_of_equals = {"and": [{"comfort": {"equals": HEATED}}, {"comfort": {"equals": MASSAGE}}]}
-    assert clients["payload"].count(and_of_equals) == 0
-    assert clients["sandbox"].count(and_of_equals) == 0
+    # The same with the second under an OR: so leads.filters refuses any two
+    # conditions on one list that are AND-ed at some level.
+    nested = {
+        "and": [
+            {"comfort": {"equals": HEATED}},
+            {"or": [{"comfort": {"equals": MASSAGE}}, {"id": {"equals": 0}}]},
+        ]
+    }
+    for where in (and_of_equals, nested):
+        assert clients["payload"].count(where) == 0
+        assert clients["sandbox"].count(where) == 0
 
 
 def test_not_like_compares_the_whole_text_so_it_is_no_does_not_contain(clients, leads):
