@@ -59,6 +59,8 @@ The where
     sends ``id in`` / ``id not_in`` them. ``where_from_filter`` resolves what is not
     resolved yet, so preview, count, export and bulk edits take the same path; a
     condition past the bound, or one the API could not answer, gets an error.
+    Two conditions on one multi-value select that are AND-ed are refused: the SQL
+    adapter checks them against one and the same item (``tree_validate``).
 """
 
 from __future__ import annotations
