@@ -773,3 +773,18 @@ def test_no_selection_offers_no_bulk_edit_of_it(client_as, recording_api):
     html = client_as("salesops").get("/leads/?sel=3").content.decode()
     assert "1 lead selected" in html
     assert "Bulk edit selected" not in html  # sales ops do not bulk edit
+
+
+def test_the_operators_are_plain_words_with_hints_where_needed(client_as, recording_api):
+    client = client_as("salesops")
+    html = client.get("/leads/condition/0?c0=0&f0=email&op0=not_contains", **HX).content.decode()
+    assert '<option value="not_contains" selected>does not contain</option>' in html
+    assert "leads with no value match too. Works while at most 400 leads contain it." in html
+    assert "differs from" not in html
+    html = client.get("/leads/condition/0?c0=0&f0=exterior&op0=all", **HX).content.decode()
+    assert '<option value="all" selected>has all of</option>' in html
+    assert "Every chosen item, in any order. Works while at most 400 leads have them all." in html
+    html = client.get("/leads/condition/0?c0=0&f0=year&op0=empty&v0=2020", **HX).content.decode()
+    assert '<option value="empty" selected>is empty</option>' in html
+    assert 'disabled placeholder="no value needed"' in html
+    assert 'name="v0"' not in html
