@@ -7,6 +7,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from leadsadmin.api import get_client
+from leadsadmin.bulk.changes import Change
 from leadsadmin.leads.builder import (
     builder_rows,
     condition_controls,
@@ -679,3 +680,17 @@ def test_conditions_and_ed_on_one_list_are_refused_as_payload_would_miscount_the
 )
 def test_conditions_on_one_list_that_each_get_their_own_item_are_fine(query):
     assert errors_of(query) == ["", ""]
+
+
+@live
+def test_bulk_pinning_takes_the_same_resolved_where(seeded_sandbox, prepare_operation):
+    query = "c0=0&f0=exterior&op0=all&v0=Red&v0=Gray&c1=0&f1=notes&op1=not_contains&v1=trade"
+    leads = get_client().iter_leads(select=["exterior", "notes"])
+    expected = {
+        lead["id"]
+        for lead in leads
+        if {"Red", "Gray"} <= set(lead["exterior"]) and "trade" not in (lead["notes"] or "").lower()
+    }
+    assert expected
+    operation = prepare_operation(query, [Change("processStatuses", "replace", "Lost")])
+    assert set(operation.pinned.values_list("lead_id", flat=True)) == expected
