@@ -76,7 +76,6 @@ _LIST_HINTS = {
     "all": f"Every chosen item, in any order. {_BOUND} have them all.",
     "not_equals": "Leads with an empty list match too.",
     "not_in": "Leads with an empty list are left out.",
-    "empty": "No items.",
 }
 
 
