@@ -21,8 +21,7 @@ from leadsadmin.leads.widgets import widget_kind
 from leadsadmin.schema import GROUP_LABELS, LIST_OPERATORS, FieldType, LeadField, fields_by_group
 
 # (group label, [(field name, field label)]): the field picker's <optgroup>s and
-# the type-to-search suggestions.
-# Only fields the filter offers operators for (schema.FILTER_OPERATORS_BY_TYPE).
+# the type-to-search suggestions; only fields the filter offers operators for.
 FIELD_CHOICES = [
     (GROUP_LABELS[group], [(f.name, f.label) for f in fields if f.filter_operators])
     for group, fields in fields_by_group()
@@ -103,7 +102,7 @@ class Option:
 class ConditionControls:
     condition: Condition
     path: str
-    unknown_field: str  # a field name not in the schema, shown back as chosen
+    unknown_field: str  # a field not in the picker (unknown, or not filterable), shown back
     operators: list[Option]
     value_kind: str  # "none" (no field yet), "empty" (no value needed), or a widget_kind
     value_options: list[Option]
