@@ -98,6 +98,41 @@ OPERATORS_BY_TYPE: dict[FieldType, tuple[str, ...]] = {
     FieldType.RELATION_LIST: ("equals", "not_equals", "in", "not_in", "exists"),
 }
 
+# What the filter builder offers per type, in the order it lists them (first = the
+# default): only what gives the true answer on Payload's SQL adapter, checked per
+# type by tests/contract/test_filter_operators_contract.py. Payload's names, plus the
+# filter's own (leads/filters.py turns them into a where):
+#   empty / not_empty   sent as exists false / true
+#   not_contains        no `like` negation exists (`not_like` compares the whole
+#                       text): the ids of the leads that contain it, as `id not_in`
+#   all (enum lists)    the SQL adapter fails on `all` and answers an AND of
+#                       `equals` on one list with 0: resolved to ids, as `id in`
+# Relation lists offer nothing: the contract server stores them as JSON arrays of
+# ids, where `equals` and `in` find nothing and `exists` tells null from a list, so
+# an empty list counts as set; the hosted API's real relationships cannot be
+# checked against it. Until they can, no answer on them is known to be right.
+_EMPTY = ("empty", "not_empty")
+_ORDERED = ("equals", "not_equals", "greater_than", "greater_than_equal")
+FILTER_OPERATORS_BY_TYPE: dict[FieldType, tuple[str, ...]] = {
+    FieldType.TEXT: (
+        "equals",
+        "not_equals",
+        "contains",
+        "not_contains",
+        "like",
+        "in",
+        "not_in",
+        *_EMPTY,
+    ),
+    FieldType.NUMBER: (*_ORDERED, "less_than", "less_than_equal", "in", "not_in", *_EMPTY),
+    FieldType.DATETIME: (*_ORDERED, "less_than", "less_than_equal", "in", "not_in", *_EMPTY),
+    FieldType.ENUM: ("equals", "not_equals", "in", "not_in", *_EMPTY),
+    FieldType.ENUM_LIST: ("equals", "in", "all", "not_equals", "not_in", *_EMPTY),
+    FieldType.BOOLEAN: ("equals", "not_equals", *_EMPTY),
+    FieldType.RELATION: ("equals", "not_equals", "in", "not_in", *_EMPTY),
+    FieldType.RELATION_LIST: (),
+}
+
 # Operators whose value is a list of values.
 LIST_OPERATORS = frozenset({"in", "not_in", "all"})
 # Types whose stored value is a list.
@@ -118,6 +153,11 @@ class LeadField:
     def __post_init__(self):
         if not self.operators:
             object.__setattr__(self, "operators", OPERATORS_BY_TYPE[self.type])
+
+    @property
+    def filter_operators(self) -> tuple[str, ...]:
+        """What the filter builder offers for this field (FILTER_OPERATORS_BY_TYPE)."""
+        return FILTER_OPERATORS_BY_TYPE[self.type]
 
     @property
     def is_list(self) -> bool:

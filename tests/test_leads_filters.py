@@ -1,10 +1,13 @@
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from django.http import QueryDict
 from django.utils import timezone
 
+from leadsadmin.api import get_client
+from leadsadmin.bulk.changes import Change
 from leadsadmin.leads.builder import (
     builder_rows,
     condition_controls,
@@ -22,7 +25,7 @@ from leadsadmin.leads.filters import (
     where_from_filter,
 )
 from leadsadmin.leads.pasted_where import filter_from_where
-from leadsadmin.schema import FIELDS, OPERATORS_BY_TYPE, FieldType, lead_field
+from leadsadmin.schema import FIELDS, FILTER_OPERATORS_BY_TYPE, FieldType, lead_field
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -59,9 +62,9 @@ CASES = {
             "not_equals": (["a@x.com"], "a@x.com"),
             "in": (["a@x.com, b@x.com"], ["a@x.com", "b@x.com"]),
             "not_in": (["a@x.com", "b@x.com"], ["a@x.com", "b@x.com"]),
-            "exists": (["false"], False),
+            "empty": ([], False),
+            "not_empty": (["ignored"], True),
             "like": (["gmail frank"], "gmail frank"),
-            "not_like": (["Prefers"], "Prefers"),
             "contains": (["N.SMITH"], "N.SMITH"),
         },
     ),
@@ -72,7 +75,8 @@ CASES = {
             "not_equals": (["2020"], 2020),
             "in": (["2019,2020"], [2019, 2020]),
             "not_in": (["2019", "2020"], [2019, 2020]),
-            "exists": (["true"], True),
+            "not_empty": ([], True),
+            "empty": ([], False),
             "greater_than": (["2020"], 2020),
             "greater_than_equal": (["2020.5"], 2020.5),
             "less_than": (["-3"], -3),
@@ -89,7 +93,8 @@ CASES = {
                 ["2026-03-01T10:30:00.000Z", "2026-03-02T08:00:00.000Z"],
             ),
             "not_in": (["2026-03-01T10:30"], ["2026-03-01T10:30:00.000Z"]),
-            "exists": (["false"], False),
+            "empty": ([], False),
+            "not_empty": (["ignored"], True),
             "greater_than": (["2026-03-01T10:30"], "2026-03-01T10:30:00.000Z"),
             "greater_than_equal": (["2026-03-01T10:30:15"], "2026-03-01T10:30:15.000Z"),
             "less_than": (["2026-03-01"], "2026-03-01T00:00:00.000Z"),
@@ -103,7 +108,8 @@ CASES = {
             "not_equals": (["Test"], "Test"),
             "in": (["Test", "Duplicate"], ["Test", "Duplicate"]),
             "not_in": (["Test"], ["Test"]),
-            "exists": (["false"], False),
+            "empty": ([], False),
+            "not_empty": (["ignored"], True),
         },
     ),
     FieldType.ENUM_LIST: (
@@ -113,7 +119,8 @@ CASES = {
             "not_equals": (["Red"], "Red"),
             "in": (["Red", "Blue"], ["Red", "Blue"]),
             "not_in": (["Red", "Blue"], ["Red", "Blue"]),
-            "exists": (["true"], True),
+            "not_empty": ([], True),
+            "empty": ([], False),
         },
     ),
     FieldType.BOOLEAN: (
@@ -121,7 +128,8 @@ CASES = {
         {
             "equals": (["true"], True),
             "not_equals": (["false"], False),
-            "exists": (["false"], False),
+            "empty": ([], False),
+            "not_empty": (["ignored"], True),
         },
     ),
     FieldType.RELATION: (
@@ -131,28 +139,23 @@ CASES = {
             "not_equals": (["7"], 7),
             "in": (["7, 8"], [7, 8]),
             "not_in": (["7"], [7]),
-            "exists": (["true"], True),
-        },
-    ),
-    FieldType.RELATION_LIST: (
-        "searches",
-        {
-            "equals": (["3"], 3),
-            "not_equals": (["3"], 3),
-            "in": (["3,4"], [3, 4]),
-            "not_in": (["3"], [3]),
-            "exists": (["false"], False),
+            "not_empty": ([], True),
+            "empty": ([], False),
         },
     ),
 }
 
 
+RESOLVED = {"all", "not_contains"}  # sent as lead ids: see the sandbox tests below
+
+
 def test_the_cases_cover_every_type_and_operator():
-    for field_type, operators in OPERATORS_BY_TYPE.items():
+    for field_type, operators in FILTER_OPERATORS_BY_TYPE.items():
+        if not operators:
+            continue
         name, cases = CASES[field_type]
         assert lead_field(name).type is field_type
-        expected = set(operators) - ({"all"} if field_type is FieldType.ENUM_LIST else set())
-        assert set(cases) == expected, field_type
+        assert set(cases) == set(operators) - RESOLVED, field_type
 
 
 @pytest.mark.parametrize(
@@ -164,12 +167,8 @@ def test_the_cases_cover_every_type_and_operator():
     ],
 )
 def test_every_type_and_operator_produces_the_payload_condition(name, op, values, sent):
-    assert only(where_of(name, op, *values)) == {name: {op: sent}}
-
-
-def test_all_on_an_enum_list_is_sent_as_an_and_of_equals():
-    condition = only(where_of("exterior", "all", "Red", "Blue"))
-    assert condition == {"and": [{"exterior": {"equals": "Red"}}, {"exterior": {"equals": "Blue"}}]}
+    sent_op = {"empty": "exists", "not_empty": "exists"}.get(op, op)
+    assert only(where_of(name, op, *values)) == {name: {sent_op: sent}}
 
 
 def test_all_with_one_value_is_plain_equals():
@@ -239,7 +238,7 @@ def test_a_bad_group_path_is_an_error_for_the_whole_filter():
 TWO_GROUPS = (
     "c0=0&f0=reason&op0=in&v0=Test&v0=Duplicate"
     "&c1=0.0&f1=year&op1=greater_than&v1=2020"
-    "&c2=0.0&f2=exterior&op2=all&v2=Red&v2=Blue"
+    "&c2=0.0&f2=exterior&op2=in&v2=Red&v2=Blue"
     "&c3=0.0.0&f3=email&op3=like&v3=gmail+frank"
     "&c4=0.0.0&f4=manual&op4=equals&v4=true"
     "&c5=1&f5=createdAt&op5=less_than&v5=2026-01-01T10:00:00.000Z"
@@ -283,12 +282,7 @@ def test_nesting_alternates_and_or_and():
                     {
                         "or": [
                             {"year": {"greater_than": 2020}},
-                            {
-                                "and": [
-                                    {"exterior": {"equals": "Red"}},
-                                    {"exterior": {"equals": "Blue"}},
-                                ]
-                            },
+                            {"exterior": {"in": ["Red", "Blue"]}},
                             {
                                 "and": [
                                     {"email": {"like": "gmail frank"}},
@@ -379,7 +373,7 @@ def test_pasted_where_is_validated_like_the_form():
         ({"or": {"reason": {"equals": "Test"}}}, "“or” must hold a list"),
         ({"reason": "Test"}, "must map operators to values"),
         ({"reason": {"equals": {"x": 1}}}, "must be a value or a list"),
-        ({"reason": {"equals": None}}, "exists false"),
+        ({"reason": {"equals": None}}, "use “is empty” (exists false)"),
         (
             {
                 "or": [
@@ -448,20 +442,38 @@ def test_operator_names_say_what_the_api_does():
     assert operator_hint(exterior, "not_equals") == "Leads with an empty list match too."
     assert operator_hint(exterior, "not_in") == "Leads with an empty list are left out."
     assert operator_label(exterior, "all") == "has all of"
+    assert "at most 400 leads have them all" in operator_hint(exterior, "all")
+    assert operator_label(exterior, "empty") == "is empty"
     assert operator_label(email, "like") == "contains all the words"
     assert operator_label(email, "contains") == "contains"
-    # not_like compares the whole text on Payload's SQL adapter: not "does not contain".
-    assert operator_label(email, "not_like") == "differs from"
-    assert "whole text, ignoring capitals" in operator_hint(email, "not_like")
+    assert operator_label(email, "not_contains") == "does not contain"
+    assert "leads with no value match too" in operator_hint(email, "not_contains")
     assert operator_label(reason, "not_equals") == "is not"
     assert operator_hint(reason, "not_equals") == "Leads with no value match too."
     assert operator_label(reason, "not_in") == "is none of"
     assert operator_hint(reason, "not_in") == "Leads with no value are left out."
+    assert operator_label(reason, "not_empty") == "is not empty"
     assert operator_label(lead_field("updatedAt"), "less_than") == "is before"
+    assert operator_label(lead_field("year"), "less_than") == "is less than"
     assert operator_hint(reason, "equals") == ""
-    every_label = {operator_label(f, op) for f in FIELDS for op in f.operators}
-    assert not every_label & {"has none of", "does not contain"}
+    every_label = {operator_label(f, op) for f in FIELDS for op in f.filter_operators}
+    assert "differs from" not in every_label and "is set" not in every_label
     assert not any("(" in label for label in every_label)
+
+
+def test_relation_lists_cannot_be_filtered_and_say_so():
+    assert lead_field("searches").filter_operators == ()
+    assert "searches" not in fields_searched("Searches")
+    tree = one("searches", "exists", "true")
+    assert tree.conditions()[0].error == "Leads cannot be filtered by Searches."
+    controls = condition_controls(tree.conditions()[0], "0")
+    assert (controls.unknown_field, controls.operators) == ("searches", [])
+
+
+def test_the_older_exists_reads_as_empty_or_not_empty():
+    assert querystring_from_filter(one("email", "exists", "false")) == "c0=0&f0=email&op0=empty"
+    assert querystring_from_filter(one("year", "exists", "yes")) == "c0=0&f0=year&op0=not_empty"
+    assert one("year", "exists", "maybe").conditions()[0].error == "“maybe” is not yes or no."
 
 
 @pytest.mark.parametrize(
@@ -473,7 +485,8 @@ def test_operator_names_say_what_the_api_does():
         ("exterior", "all", "checkboxes"),
         ("exterior", "not_in", "checkboxes"),
         ("manual", "equals", "yesno"),
-        ("email", "exists", "yesno"),
+        ("email", "empty", "empty"),
+        ("exterior", "not_empty", "empty"),
         ("year", "greater_than", "number"),
         ("year", "in", "text"),
         ("updatedAt", "less_than", "datetime"),
@@ -486,7 +499,12 @@ def test_value_control_fits_type_and_operator(field, op, kind):
 
 def test_operator_picker_lists_only_the_fields_operators():
     controls = condition_controls(Condition(field="manual"), "0")
-    assert [o.value for o in controls.operators] == ["equals", "not_equals", "exists"]
+    assert [(o.value, o.label) for o in controls.operators] == [
+        ("equals", "is"),
+        ("not_equals", "is not"),
+        ("empty", "is empty"),
+        ("not_empty", "is not empty"),
+    ]
 
 
 def test_changing_the_field_keeps_what_still_fits():
@@ -536,3 +554,143 @@ def test_a_search_that_names_no_single_field_is_an_error_and_kept(typed, message
     assert not tree.is_valid
     refit = condition_refit(Condition(field="reason", search=typed))
     assert refit.error.startswith(message)  # the row fragment says it too
+
+
+# ---------------------------------------------------------------- resolution (sandbox)
+
+live = pytest.mark.django_db(transaction=True)
+
+
+def every_lead(field):
+    return list(get_client().iter_leads(page_size=500, select=[field]))
+
+
+@live
+def test_has_all_of_finds_the_leads_that_have_every_item(seeded_sandbox):
+    tree = one("exterior", "all", "Red", "Blue")
+    where = where_from_filter(tree)
+    expected = sorted(
+        lead["id"] for lead in every_lead("exterior") if {"Red", "Blue"} <= set(lead["exterior"])
+    )
+    assert expected
+    assert only(where) == {"id": {"in": expected}}
+    assert get_client().count(where) == len(expected)
+
+
+@live
+def test_does_not_contain_leaves_out_the_leads_that_contain_it(seeded_sandbox):
+    where = where_from_filter(one("email", "not_contains", "GMAIL"))
+    containing = [
+        lead["id"] for lead in every_lead("email") if "gmail" in (lead["email"] or "").lower()
+    ]
+    assert 0 < len(containing) < seeded_sandbox.count
+    assert only(where) == {"id": {"not_in": containing}}
+    assert get_client().count(where) == seeded_sandbox.count - len(containing)
+
+
+@live
+def test_does_not_contain_what_no_lead_contains_is_every_lead(seeded_sandbox):
+    where = where_from_filter(one("email", "not_contains", "no-such-text"))
+    assert only(where) == {"id": {"exists": True}}
+    assert get_client().count(where) == seeded_sandbox.count
+
+
+@live
+def test_past_the_bound_the_condition_says_so_and_no_where_is_built(seeded_sandbox, monkeypatch):
+    found = len(only(where_from_filter(one("exterior", "all", "Red", "Blue")))["id"]["in"])
+    assert found > 0
+    monkeypatch.setattr("leadsadmin.leads.resolution.MAX_RESOLVED_IDS", found - 1)
+    tree = one("exterior", "all", "Red", "Blue")
+    with pytest.raises(FilterInvalid, match=f"“has all of” can find at most {found - 1}"):
+        where_from_filter(tree)
+    assert "Add conditions beside this one, in the same group" in tree.conditions()[0].error
+    tree = one("email", "not_contains", "com")
+    with pytest.raises(FilterInvalid, match="leads contain “com”; “does not contain” can leave"):
+        where_from_filter(tree)
+
+
+@live
+def test_the_conditions_beside_it_narrow_what_is_read(seeded_sandbox, monkeypatch):
+    """Only the leads the rest of the group lets through are read to check
+    "has all of": within the bound beside a narrow condition, past it alone."""
+    client = get_client()
+    recent = {"year": {"greater_than": 2020}}
+    read = min(client.count({**recent, "exterior": {"equals": c}}) for c in ("Red", "Blue"))
+    alone = min(client.count({"exterior": {"equals": c}}) for c in ("Red", "Blue"))
+    assert 0 < read < alone
+    monkeypatch.setattr("leadsadmin.leads.resolution.MAX_CANDIDATES", read)
+    query = "c0=0&f0=exterior&op0=all&v0=Red&v0=Blue&c1=0&f1=year&op1=greater_than&v1=2020"
+    where = where_from_filter(filter_from_querydict(QueryDict(query)))
+    expected = [
+        lead["id"]
+        for lead in client.iter_leads(recent, select=["exterior"])
+        if {"Red", "Blue"} <= set(lead["exterior"])
+    ]
+    assert where["or"][0]["and"][0] == {"id": {"in": expected}}
+    with pytest.raises(FilterInvalid, match=f"{alone} leads have .*can check at most {read}"):
+        where_from_filter(one("exterior", "all", "Red", "Blue"))
+
+
+def test_resolution_asks_the_api_once_per_tree(recording_api):
+    tree = one("exterior", "all", "Red", "Blue")
+    assert only(where_from_filter(tree)) == {"id": {"in": []}}  # no lead has Red (none at all)
+    asked = len(recording_api.requests)
+    assert asked == 2  # one count per item; the rarest has none, so nothing is read
+    where_from_filter(tree)
+    assert len(recording_api.requests) == asked
+
+
+def test_an_api_failure_while_resolving_is_an_error_at_the_condition(recording_api):
+    recording_api.respond = lambda request: httpx.Response(500, json={"errors": []})
+    tree = one("email", "not_contains", "gmail")
+    with pytest.raises(FilterInvalid, match="The leads API could not be asked which leads"):
+        where_from_filter(tree)
+    assert "HTTP 500" in tree.conditions()[0].error
+
+
+def errors_of(query):
+    return [c.error for c in filter_from_querydict(QueryDict(query)).conditions()]
+
+
+SHARED = "Another condition on Exterior color is AND-ed with this one"
+
+
+def test_conditions_and_ed_on_one_list_are_refused_as_payload_would_miscount_them():
+    two_has = "c0=0&f0=exterior&v0=Red&c1=0&f1=exterior&v1=Blue"
+    assert errors_of(two_has)[0] == ""
+    assert errors_of(two_has)[1].startswith(SHARED)
+    assert "(“has all of”)" in errors_of(two_has)[1]
+    nested = "c0=0&f0=exterior&v0=Red&c1=0.0&f1=exterior&op1=in&v1=Blue&c2=0.0&f2=year&v2=2020"
+    assert errors_of(nested)[1].startswith(SHARED)
+    pasted = filter_from_where(
+        {"and": [{"exterior": {"in": ["Red"]}}, {"exterior": {"not_equals": "Blue"}}]}
+    )
+    assert pasted.conditions()[1].error.startswith(SHARED)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "c0=0&f0=exterior&v0=Red&c1=1&f1=exterior&v1=Blue",  # two OR-ed groups
+        "c0=0.0&f0=exterior&v0=Red&c1=0.0&f1=exterior&v1=Blue",  # one nested OR group
+        "c0=0&f0=exterior&v0=Red&c1=0&f1=exterior&op1=not_empty",
+        "c0=0&f0=exterior&op0=all&v0=Red&v0=Gray&c1=0&f1=exterior&v1=Blue",  # ids
+        "c0=0&f0=exterior&v0=Red&c1=0&f1=interior&v1=Red",
+    ],
+)
+def test_conditions_on_one_list_that_each_get_their_own_item_are_fine(query):
+    assert errors_of(query) == ["", ""]
+
+
+@live
+def test_bulk_pinning_takes_the_same_resolved_where(seeded_sandbox, prepare_operation):
+    query = "c0=0&f0=exterior&op0=all&v0=Red&v0=Gray&c1=0&f1=notes&op1=not_contains&v1=trade"
+    leads = get_client().iter_leads(select=["exterior", "notes"])
+    expected = {
+        lead["id"]
+        for lead in leads
+        if {"Red", "Gray"} <= set(lead["exterior"]) and "trade" not in (lead["notes"] or "").lower()
+    }
+    assert expected
+    operation = prepare_operation(query, [Change("processStatuses", "replace", "Lost")])
+    assert set(operation.pinned.values_list("lead_id", flat=True)) == expected

@@ -91,7 +91,7 @@ def test_each_type_and_operator_reaches_the_api_as_payload_where(
     assert response.status_code == 200
     (request,) = recording_api.requests
     where = sent_query(request)["where"]
-    leaf = where["or"][0]["and"][0][name][op]
+    leaf = where["or"][0]["and"][0][name][{"empty": "exists", "not_empty": "exists"}.get(op, op)]
     # Payload's query string carries strings; compare with what the where held.
     expected = (
         [str(v).lower() if isinstance(v, bool) else str(v) for v in sent]
@@ -101,12 +101,32 @@ def test_each_type_and_operator_reaches_the_api_as_payload_where(
     assert leaf == expected
 
 
-def test_has_all_of_is_sent_as_an_and_of_equals(client_as, recording_api):
-    client_as("salesops").get("/leads/?" + one_condition("exterior", "all", ["Red", "Blue"]))
-    where = sent_query(recording_api.requests[0])["where"]
-    assert where["or"][0]["and"][0] == {
-        "and": [{"exterior": {"equals": "Red"}}, {"exterior": {"equals": "Blue"}}]
-    }
+@live
+def test_has_all_of_previews_and_exports_the_leads_with_every_item(client_as, seeded_sandbox):
+    query = one_condition("exterior", "all", ["Red", "Gray"])
+    leads = get_client().iter_leads(select=["exterior"])
+    expected = [lead["id"] for lead in leads if {"Red", "Gray"} <= set(lead["exterior"])]
+    assert expected
+    client = client_as("salesops")
+    html = client.get("/leads/?" + query).content.decode()
+    total = "1 lead matches" if len(expected) == 1 else f"{len(expected)} leads match"
+    assert total in html
+    response = client.get(f"/leads/export.csv?{query}&cols=name")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert len(rows) == len(expected) + 1
+
+
+@live
+def test_a_condition_past_the_bound_says_so_in_the_builder_and_nothing_is_read(
+    client_as, seeded_sandbox, monkeypatch
+):
+    monkeypatch.setattr("leadsadmin.leads.resolution.MAX_RESOLVED_IDS", 3)
+    query = one_condition("email", "not_contains", ["com"])
+    client = client_as("salesops")
+    html = client.get("/leads/?" + query).content.decode()
+    assert "leads contain “com”; “does not contain” can leave out at most 3." in html
+    assert "Fix the filter's errors to see the matching leads." in html
+    assert client.get("/leads/export.csv?" + query).status_code == 400
 
 
 def test_the_preview_asks_only_for_the_shown_columns_at_depth_0(client_as, recording_api):
@@ -753,3 +773,18 @@ def test_no_selection_offers_no_bulk_edit_of_it(client_as, recording_api):
     html = client_as("salesops").get("/leads/?sel=3").content.decode()
     assert "1 lead selected" in html
     assert "Bulk edit selected" not in html  # sales ops do not bulk edit
+
+
+def test_the_operators_are_plain_words_with_hints_where_needed(client_as, recording_api):
+    client = client_as("salesops")
+    html = client.get("/leads/condition/0?c0=0&f0=email&op0=not_contains", **HX).content.decode()
+    assert '<option value="not_contains" selected>does not contain</option>' in html
+    assert "leads with no value match too. Works while at most 400 leads contain it." in html
+    assert "differs from" not in html
+    html = client.get("/leads/condition/0?c0=0&f0=exterior&op0=all", **HX).content.decode()
+    assert '<option value="all" selected>has all of</option>' in html
+    assert "Every chosen item, in any order. Works while at most 400 leads have them all." in html
+    html = client.get("/leads/condition/0?c0=0&f0=year&op0=empty&v0=2020", **HX).content.decode()
+    assert '<option value="empty" selected>is empty</option>' in html
+    assert 'disabled placeholder="no value needed"' in html
+    assert 'name="v0"' not in html

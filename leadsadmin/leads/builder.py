@@ -9,35 +9,39 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from leadsadmin.core.values import local_datetime
-from leadsadmin.leads.filters import Condition, FilterTree, Group, condition_validate
+from leadsadmin.leads.filters import (
+    EMPTY_OPERATORS,
+    Condition,
+    FilterTree,
+    Group,
+    condition_validate,
+)
+from leadsadmin.leads.resolution import MAX_RESOLVED_IDS
 from leadsadmin.leads.widgets import widget_kind
 from leadsadmin.schema import GROUP_LABELS, LIST_OPERATORS, FieldType, LeadField, fields_by_group
 
 # (group label, [(field name, field label)]): the field picker's <optgroup>s and
-# the type-to-search suggestions.
+# the type-to-search suggestions; only fields the filter offers operators for.
 FIELD_CHOICES = [
-    (GROUP_LABELS[group], [(f.name, f.label) for f in fields])
+    (GROUP_LABELS[group], [(f.name, f.label) for f in fields if f.filter_operators])
     for group, fields in fields_by_group()
 ]
 
 
 # Operator names in plain words, the same words for every type, that still say what
 # the API really does (payload-observed.md 9, 10); where the words alone cannot say
-# how empty values or capitals count, _HINTS says it under the operator. There is
-# no "does not contain": `not_like` compares the whole text on Payload's SQL adapter.
+# how empty values or capitals count, or that a condition is answered by lead ids
+# (leads.resolution, bounded), the hint under the operator says it.
 _SCALAR_LABELS = {
     "equals": "is",
     "not_equals": "is not",
     "in": "is any of",
     "not_in": "is none of",
-    "exists": "is set",
-}
-_TEXT_LABELS = {
-    "like": "contains all the words",
+    "empty": "is empty",
+    "not_empty": "is not empty",
     "contains": "contains",
-    "not_like": "differs from",
-}
-_NUMBER_LABELS = {
+    "not_contains": "does not contain",
+    "like": "contains all the words",
     "greater_than": "is more than",
     "greater_than_equal": "is at least",
     "less_than": "is less than",
@@ -51,35 +55,39 @@ _DATE_LABELS = {
 }
 _LIST_LABELS = {
     "equals": "has",
-    "not_equals": "has an item other than",
     "in": "has any of",
-    "not_in": "has an item outside",
     "all": "has all of",
-    "exists": "is set",
+    "not_equals": "has an item other than",
+    "not_in": "has an item outside",
 }
+_BOUND = f"Works while at most {MAX_RESOLVED_IDS:,} leads"
 _SCALAR_HINTS = {
     "not_equals": "Leads with no value match too.",
     "not_in": "Leads with no value are left out.",
-    "not_like": "Compares the whole text, ignoring capitals; leads with no value are left out.",
-    "like": "Each word anywhere in the text, in any order, ignoring capitals.",
     "contains": "Anywhere in the text, ignoring capitals.",
+    "not_contains": (
+        f"Anywhere in the text, ignoring capitals; leads with no value match too. "
+        f"{_BOUND} contain it."
+    ),
+    "like": "Each word anywhere in the text, in any order, ignoring capitals.",
 }
 _LIST_HINTS = {
+    "all": f"Every chosen item, in any order. {_BOUND} have them all.",
     "not_equals": "Leads with an empty list match too.",
     "not_in": "Leads with an empty list are left out.",
 }
 
 
 def operator_label(lead_field: LeadField, op: str) -> str:
-    if lead_field.is_list:
+    if lead_field.is_list and op in _LIST_LABELS:
         return _LIST_LABELS[op]
-    if lead_field.type is FieldType.DATETIME:
-        return _DATE_LABELS.get(op) or _SCALAR_LABELS[op]
-    return {**_SCALAR_LABELS, **_TEXT_LABELS, **_NUMBER_LABELS}[op]
+    if lead_field.type is FieldType.DATETIME and op in _DATE_LABELS:
+        return _DATE_LABELS[op]
+    return _SCALAR_LABELS[op]
 
 
 def operator_hint(lead_field: LeadField, op: str) -> str:
-    """What the operator's name leaves unsaid (empty values, capitals); "" if nothing."""
+    """What the operator's name leaves unsaid (empty values, capitals, a bound); "" if nothing."""
     return (_LIST_HINTS if lead_field.is_list else _SCALAR_HINTS).get(op, "")
 
 
@@ -94,9 +102,9 @@ class Option:
 class ConditionControls:
     condition: Condition
     path: str
-    unknown_field: str  # a field name not in the schema, shown back as chosen
+    unknown_field: str  # a field not in the picker (unknown, or not filterable), shown back
     operators: list[Option]
-    value_kind: str  # "none", or a kind of widgets.widget_kind
+    value_kind: str  # "none" (no field yet), "empty" (no value needed), or a widget_kind
     value_options: list[Option]
     value_text: str
     value_hint: str
@@ -155,18 +163,20 @@ def condition_controls(condition: Condition, path: str) -> ConditionControls:
     controls = ConditionControls(
         condition=condition,
         path=path,
-        unknown_field=condition.field if condition.field and lead_field is None else "",
+        unknown_field="",
         operators=[],
         value_kind="none",
         value_options=[],
         value_text="",
         value_hint="",
     )
-    if lead_field is None:
+    if lead_field is None or not lead_field.filter_operators:
+        # Not in the field picker: shown back as chosen, beside its error.
+        controls.unknown_field = condition.field
         return controls
-    op = condition.op or lead_field.operators[0]
+    op = condition.op or lead_field.filter_operators[0]
     controls.operators = _operator_options(lead_field, op)
-    if op in lead_field.operators:
+    if op in lead_field.filter_operators:
         controls.operator_hint = operator_hint(lead_field, op)
     _fill_value_control(controls, lead_field, op)
     return controls
@@ -174,21 +184,25 @@ def condition_controls(condition: Condition, path: str) -> ConditionControls:
 
 def _operator_options(lead_field: LeadField, op: str) -> list[Option]:
     options = [
-        Option(name, operator_label(lead_field, name), name == op) for name in lead_field.operators
+        Option(name, operator_label(lead_field, name), name == op)
+        for name in lead_field.filter_operators
     ]
-    if op not in lead_field.operators:
+    if op not in lead_field.filter_operators:
         options.append(Option(op, f"{op} (not allowed here)", True))
     return options
 
 
 def _fill_value_control(controls: ConditionControls, lead_field: LeadField, op: str) -> None:
     """The field's control from ``widget_kind`` (the one shared with the bulk form),
-    asked for several values under a list operator; "is set" always asks yes or no."""
+    asked for several values under a list operator; "is empty" asks for none."""
     values = controls.condition.values
     if lead_field.type is FieldType.DATETIME and not controls.condition.error:
         values = [_typed_moment(value) for value in values]  # the URL's UTC, as typed
     several = op in LIST_OPERATORS
-    controls.value_kind = "yesno" if op == "exists" else widget_kind(lead_field, several=several)
+    if op in EMPTY_OPERATORS:
+        controls.value_kind = "empty"
+        return
+    controls.value_kind = widget_kind(lead_field, several=several)
     if controls.value_kind == "yesno":
         chosen = values[0] if values else "true"
         controls.value_options = [
@@ -232,13 +246,13 @@ def condition_refit(condition: Condition) -> Condition:
     """After the field or operator changed: keep the operator and values that still
     fit the field, reset the rest, and show no error for a row still being filled."""
     lead_field = condition.lead_field
-    if lead_field is None:
+    if lead_field is None or not lead_field.filter_operators:
         condition.op, condition.values = "", []
-        if condition.search:
+        if condition.search or lead_field is not None:
             condition_validate(condition)
         return condition
-    if condition.op not in lead_field.operators:
-        condition.op = lead_field.operators[0]
+    if condition.op not in lead_field.filter_operators:
+        condition.op = lead_field.filter_operators[0]
     if condition.op not in LIST_OPERATORS:
         condition.values = condition.values[:1]
     if condition.values:

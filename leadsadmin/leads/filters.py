@@ -1,9 +1,10 @@
-"""The leads filter: query string → filter tree → Payload ``where``. Pure, no HTTP.
+"""The leads filter: query string → filter tree → Payload ``where``.
 
 The public API (``__all__``), the only names other apps (bulk edits) import::
 
     tree = filter_from_querydict(request.GET)   # FilterTree, every condition validated
     tree.is_valid, tree.errors                  # problems shown at each condition
+    filter_resolve(tree)                        # asks the API what needs asking (below)
     where = where_from_filter(tree)             # Payload's where; FilterInvalid if not valid
     querystring_from_filter(tree)               # the one canonical query string
 
@@ -27,7 +28,9 @@ The URL (the product's shareable link; bulk edits reuse it)
                   "1.0" = nested group 0 in it, "1.0.2" = nested group 2 in that
                   (missing: group 0, so ``?f0=reason&v0=Test`` is a whole filter)
         f0=reason field name (missing or empty: a row not filled in yet)
-        op0=in    operator (Payload's name; missing: the field's default)
+        op0=in    operator (missing: the field's default): Payload's name, or one
+                  of the filter's own (schema.FILTER_OPERATORS_BY_TYPE); the older
+                  ``op0=exists&v0=true`` is read as ``not_empty`` (``false``: ``empty``)
         v0=Test   value, repeated for several (``v0=Test&v0=Lost``)
 
     Example, (reason is Test AND year > 2020) OR (exterior has Red)::
@@ -50,8 +53,14 @@ The where
     ``where_from_filter`` returns Payload's shape ``{"or": [{"and": [...]}, ...]}``
     (``{}`` for an empty filter: every lead). It raises ``FilterInvalid`` when any
     condition has an error, so an invalid filter can never widen into "all leads".
-    ``all`` on enum lists is written portably as an AND of ``equals`` (the SQL
-    adapter answers ``all`` with a 500).
+    "has all of" (two values or more) and "does not contain" have no where Payload
+    answers rightly: ``filter_resolve`` asks the API, through ``api.get_client()``,
+    for the ids of the leads concerned (``leads.resolution``, bounded) and the where
+    sends ``id in`` / ``id not_in`` them. ``where_from_filter`` resolves what is not
+    resolved yet, so preview, count, export and bulk edits take the same path; a
+    condition past the bound, or one the API could not answer, gets an error.
+    Two conditions on one multi-value select that are AND-ed are refused: the SQL
+    adapter checks them against one and the same item (``tree_validate``).
 """
 
 from __future__ import annotations
@@ -62,18 +71,24 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from urllib.parse import urlencode
 
+from leadsadmin import api
+from leadsadmin.api.errors import LeadsApiError
 from leadsadmin.core.values import iso_utc, parse_datetime, parse_number
+from leadsadmin.leads.resolution import TooManyToResolve, ids_containing, ids_with_all
 from leadsadmin.schema import FIELDS_BY_NAME, LIST_OPERATORS, FieldType, LeadField
 
 __all__ = [
     "FilterInvalid",
     "FilterTree",
     "filter_from_querydict",
+    "filter_resolve",
     "querystring_from_filter",
     "where_from_filter",
 ]
 
 MAX_DEPTH = 3
+# Operators without a value: sent as `exists` false / true.
+EMPTY_OPERATORS = {"empty": False, "not_empty": True}
 
 
 class FilterInvalid(ValueError):
@@ -90,6 +105,12 @@ class Condition:
     focused: bool = False  # the builder puts the keyboard here: a row just added, or
     # the one that took the place of a removed row (the clicked button is gone)
     index: int = 0  # position in reading order, set by number_rows()
+    resolved: list[int] | None = None  # lead ids, once filter_resolve asked the API
+
+    @property
+    def needs_resolution(self) -> bool:
+        """Whether the where must name lead ids (leads.resolution says why)."""
+        return self.op == "not_contains" or (self.op == "all" and len(self.values) > 1)
 
     @property
     def lead_field(self) -> LeadField | None:
@@ -187,14 +208,11 @@ def fields_searched(text: str) -> list[str]:
     one whose name or label it is (any case), else every field whose label or
     name contains it."""
     wanted = text.casefold()
-    for lead_field in FIELDS_BY_NAME.values():
+    offered = [f for f in FIELDS_BY_NAME.values() if f.filter_operators]
+    for lead_field in offered:
         if wanted in (lead_field.name.casefold(), lead_field.label.casefold()):
             return [lead_field.name]
-    return [
-        f.name
-        for f in FIELDS_BY_NAME.values()
-        if wanted in f.label.casefold() or wanted in f.name.casefold()
-    ]
+    return [f.name for f in offered if wanted in f.label.casefold() or wanted in f.name.casefold()]
 
 
 def _search_problem(text: str) -> str:
@@ -224,8 +242,16 @@ def filter_from_querydict(query, tz: dt.tzinfo | None = None) -> FilterTree:
             continue
         group = _group_at(tree, groups, tuple(path.split(".")))
         group.items.append(condition_from_querydict(query, row))
+    return tree_validate(tree, tz)
+
+
+def tree_validate(tree: FilterTree, tz: dt.tzinfo | None = None) -> FilterTree:
+    """Validates every condition, then what only the whole tree shows; numbers the rows."""
     for condition in tree.conditions():
         condition_validate(condition, tz)
+    for group in _groups(tree.groups):
+        if group.combinator == "and":
+            _refuse_shared_list_items(group)
     return number_rows(tree)
 
 
@@ -271,9 +297,16 @@ def condition_validate(condition: Condition, tz: dt.tzinfo | None = None) -> Con
     if lead_field is None:
         condition.error = f"There is no field “{condition.field}”. Choose a field from the list."
         return condition
+    if not lead_field.filter_operators:
+        condition.error = f"Leads cannot be filtered by {lead_field.label}."
+        return condition
+    if condition.op == "exists":  # the older spelling of empty / not empty
+        _exists_as_empty(condition)
+        if condition.error:
+            return condition
     if not condition.op:
-        condition.op = lead_field.operators[0]
-    if condition.op not in lead_field.operators:
+        condition.op = lead_field.filter_operators[0]
+    if condition.op not in lead_field.filter_operators:
         condition.error = (
             f"“{condition.op}” is not an operator for {lead_field.label}. Choose one from the list."
         )
@@ -283,17 +316,30 @@ def condition_validate(condition: Condition, tz: dt.tzinfo | None = None) -> Con
     except ValueError as exc:
         condition.error = str(exc)
         return condition
-    if lead_field.type is FieldType.DATETIME and condition.op != "exists":
+    if condition.op in EMPTY_OPERATORS:
+        condition.values = []  # what a value box sent before the operator changed
+    elif lead_field.type is FieldType.DATETIME:
         # Date-times live in the URL as UTC ISO 8601: a shared link means the same
         # moment in every time zone (the builder shows it in the viewer's zone).
         condition.values = value if isinstance(value, list) else [value]
     return condition
 
 
+def _exists_as_empty(condition: Condition) -> None:
+    try:
+        present = _yes_no(_one_value(condition.values, "Choose yes or no."))
+    except ValueError as exc:
+        condition.error = str(exc)
+        return
+    condition.op, condition.values = ("not_empty" if present else "empty"), []
+
+
 def condition_where_value(condition: Condition, tz: dt.tzinfo | None = None):
     """The value to send for one valid condition; ValueError with a sentence if not."""
     lead_field, op, values = condition.lead_field, condition.op, condition.values
-    if op == "exists" or lead_field.type is FieldType.BOOLEAN:
+    if op in EMPTY_OPERATORS:
+        return EMPTY_OPERATORS[op]
+    if lead_field.type is FieldType.BOOLEAN:
         return _yes_no(_one_value(values, "Choose yes or no."))
     if lead_field.options:
         return _options_value(lead_field, op, values)
@@ -343,11 +389,111 @@ def _scalar(lead_field, value, tz):
     return value
 
 
+# ---------------------------------------------------------------- resolution
+
+
+def filter_resolve(tree: FilterTree, tz: dt.tzinfo | None = None, client=None) -> FilterTree:
+    """Asks the API for the lead ids of each valid condition that needs them (once:
+    ``condition.resolved``). Too many, or an API failure, becomes the condition's
+    error, so the builder shows it where it belongs and no where is built."""
+    for group, condition in _conditions_with_groups(tree):
+        if condition.error or condition.resolved is not None or not condition.needs_resolution:
+            continue
+        client = client or api.get_client()
+        narrowing = [_condition_where(c, tz) for c in _narrowing(group, condition)]
+        try:
+            condition.resolved = _resolved_ids(client, condition, narrowing, tz)
+        except TooManyToResolve as exc:
+            condition.error = str(exc)
+        except LeadsApiError as exc:
+            condition.error = f"The leads API could not be asked which leads this finds: {exc}"
+    return tree
+
+
+def _conditions_with_groups(tree: FilterTree):
+    def walk(group: Group):
+        for item in group.items:
+            if isinstance(item, Group):
+                yield from walk(item)
+            else:
+                yield group, item
+
+    for group in tree.groups:
+        yield from walk(group)
+
+
+def _narrowing(group: Group, condition: Condition) -> list[Condition]:
+    """The conditions AND-ed with `condition` that may go along when resolving it:
+    valid, on another field (the SQL adapter would look at the same list item),
+    and needing no resolution themselves."""
+    if group.combinator != "and":
+        return []
+    return [
+        item
+        for item in group.items
+        if isinstance(item, Condition)
+        and item is not condition
+        and not item.is_blank
+        and not item.error
+        and not item.needs_resolution
+        and item.field != condition.field
+    ]
+
+
+def _resolved_ids(client, condition: Condition, narrowing: list[dict], tz) -> list[int]:
+    value = condition_where_value(condition, tz)
+    if condition.op == "all":
+        return ids_with_all(client, condition.lead_field, value, narrowing)
+    return ids_containing(client, condition.lead_field, value, narrowing)
+
+
+def _groups(groups: list[Group]):
+    for group in groups:
+        yield group
+        yield from _groups([item for item in group.items if isinstance(item, Group)])
+
+
+def _refuse_shared_list_items(group: Group) -> None:
+    """Payload's SQL adapter joins a multi-value select's items once per where, so
+    conditions on one list that are AND-ed all look at the same item: "has A" and
+    "has B" find the leads with an item that is both (none). Within an OR each
+    condition may have its own item, and "is empty" or a condition resolved to ids
+    is no item condition."""
+    seen: dict[str, int] = {}
+    for number, item in enumerate(group.items):
+        for condition in _item_conditions(item):
+            if seen.setdefault(condition.field, number) != number and not condition.error:
+                condition.error = (
+                    f"Another condition on {condition.lead_field.label} is AND-ed with this "
+                    "one; the API would look for one item that meets both, so the count "
+                    "would be wrong. Put the values in one condition (“has all of”)."
+                )
+
+
+def _item_conditions(item: Condition | Group) -> list[Condition]:
+    conditions = [item] if isinstance(item, Condition) else _all_conditions(item)
+    return [
+        c
+        for c in conditions
+        if c.lead_field is not None
+        and c.lead_field.type is FieldType.ENUM_LIST
+        and c.op not in EMPTY_OPERATORS
+        and not c.needs_resolution
+    ]
+
+
+def _all_conditions(group: Group) -> list[Condition]:
+    return [c for _, c in _conditions_with_groups(FilterTree(groups=[group]))]
+
+
 # ---------------------------------------------------------------- tree → where
 
 
-def where_from_filter(tree: FilterTree, tz: dt.tzinfo | None = None) -> dict:
-    """Payload's where for a valid tree; FilterInvalid if anything has an error."""
+def where_from_filter(tree: FilterTree, tz: dt.tzinfo | None = None, client=None) -> dict:
+    """Payload's where for a valid tree, resolved (``filter_resolve``) where needed;
+    FilterInvalid if anything has an error."""
+    if tree.is_valid:
+        filter_resolve(tree, tz, client)
     if not tree.is_valid:
         problems = tree.errors + [
             f"condition {c.index + 1}: {c.error}" for c in tree.conditions() if c.error
@@ -369,8 +515,19 @@ def _group_where(group: Group, tz) -> dict | None:
 def _condition_where(condition: Condition, tz) -> dict | None:
     if condition.is_blank:
         return None
+    if condition.needs_resolution:
+        return _resolved_where(condition)
     value = condition_where_value(condition, tz)
-    if condition.op == "all":
-        equals = [{condition.field: {"equals": v}} for v in value]
-        return equals[0] if len(equals) == 1 else {"and": equals}
+    if condition.op in EMPTY_OPERATORS:
+        return {condition.field: {"exists": value}}
+    if condition.op == "all":  # one value: the list has it
+        return {condition.field: {"equals": value[0]}}
     return {condition.field: {condition.op: value}}
+
+
+def _resolved_where(condition: Condition) -> dict:
+    if condition.op == "all":
+        return {"id": {"in": condition.resolved}}
+    if not condition.resolved:  # no lead contains it: every lead does not
+        return {"id": {"exists": True}}
+    return {"id": {"not_in": condition.resolved}}

@@ -10,7 +10,12 @@ from django.utils import timezone
 from leadsadmin import api
 from leadsadmin.leads.builder import FIELD_CHOICES, builder_rows
 from leadsadmin.leads.columns import column_choices
-from leadsadmin.leads.filters import FilterTree, querystring_from_filter, where_from_filter
+from leadsadmin.leads.filters import (
+    FilterTree,
+    filter_resolve,
+    querystring_from_filter,
+    where_from_filter,
+)
 from leadsadmin.leads.forms import SavedFilterForm
 from leadsadmin.leads.preview import (
     PAGE_SIZES,
@@ -32,6 +37,8 @@ def leads_url(tree: FilterTree, state: TableState) -> str:
 
 def builder_context(tree: FilterTree, state: TableState) -> dict:
     filter_qs = querystring_from_filter(tree)
+    if tree.is_valid:  # before the rows: a condition it cannot resolve shows its error
+        filter_resolve(tree)
     where = where_from_filter(tree) if tree.is_valid else None
     return {
         "tree": tree,

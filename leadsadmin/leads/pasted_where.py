@@ -1,9 +1,9 @@
 """A pasted Payload ``where`` (the Where JSON panel) read back into a filter tree.
 
 The tree is validated like one from the query string, and its values are what the
-builder's form would have typed (date-times in the user's zone). ``all`` written
-portably as an AND of ``equals`` on one enum list, and ``{"field": {"all": [...]}}``,
-are both read as one "has all of" condition.
+builder's form would have typed (date-times in the user's zone). An AND of
+``equals`` on one enum list (what the builder once sent for "has all of"), and
+``{"field": {"all": [...]}}``, are both read as one "has all of" condition.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from leadsadmin.leads.filters import (
     Condition,
     FilterTree,
     Group,
-    condition_validate,
-    number_rows,
+    tree_validate,
 )
 from leadsadmin.schema import FIELDS_BY_NAME, LIST_OPERATORS, FieldType
 
@@ -46,9 +45,7 @@ def filter_from_where(where, tz: dt.tzinfo | None = None) -> FilterTree:
             tree.groups.append(_and_group(where, depth=1, tz=tz))
     except _Unreadable as exc:
         return FilterTree(errors=[str(exc)])
-    for condition in tree.conditions():
-        condition_validate(condition, tz)
-    return number_rows(tree)
+    return tree_validate(tree, tz)
 
 
 def _list_of(obj, key):
@@ -166,7 +163,7 @@ def _raw(value, lead_field, tz) -> str:
     if isinstance(value, dict | list):
         raise _Unreadable("A list may only hold plain values.")
     if value is None:
-        raise _Unreadable("null cannot be searched for; use “is set: no” (exists false).")
+        raise _Unreadable("null cannot be searched for; use “is empty” (exists false).")
     if isinstance(value, bool):
         return "true" if value else "false"
     if lead_field is not None and lead_field.type is FieldType.DATETIME:

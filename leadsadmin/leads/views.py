@@ -23,7 +23,11 @@ from leadsadmin.leads.builder_actions import filter_action_changes_where, filter
 from leadsadmin.leads.columns import lead_name
 from leadsadmin.leads.detail import lead_detail_groups
 from leadsadmin.leads.export import export_columns, export_filename, leads_csv_start
-from leadsadmin.leads.filters import condition_from_querydict, filter_from_querydict
+from leadsadmin.leads.filters import (
+    condition_from_querydict,
+    filter_from_querydict,
+    filter_resolve,
+)
 from leadsadmin.leads.forms import SavedFilterForm
 from leadsadmin.leads.page import builder_context, leads_link, leads_page_context, leads_url
 from leadsadmin.leads.pasted_where import filter_from_where
@@ -143,6 +147,8 @@ def lead_detail_closed(request):
 @permission_required(EXPORT_LEADS, raise_exception=True)
 def export_csv(request):
     tree = filter_from_querydict(request.GET)
+    if tree.is_valid:
+        filter_resolve(tree, timezone.get_current_timezone())
     if not tree.is_valid:
         return HttpResponseBadRequest(
             "The filter has errors; open it on the leads page to fix them.",
