@@ -96,6 +96,30 @@ def test_the_worker_refuses_to_start_without_an_api_url_and_key(api, named, tmp_
     assert "started" not in worker.stdout
 
 
+@pytest.mark.parametrize(
+    ("setting", "named"),
+    [
+        ({"TASKS_BACKEND": "celery"}, "TASKS_BACKEND must be db or rq"),
+        ({"REDIS_URL": "http://:sekrit-key-123@cache:6379"}, "REDIS_URL must be a redis://"),
+        ({"BULK_WORKER_DEAD_AFTER": "2"}, "BULK_WORKER_DEAD_AFTER"),
+    ],
+)
+def test_the_worker_settings_refuse_bad_values_naming_the_variable(setting, named):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "leadsadmin.settings", **setting}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert named in result.stderr.strip().splitlines()[-1]
+    assert "sekrit-key-123" not in result.stderr
+
+
 # ---------------------------------------------------------------- beats and the sweep
 
 
