@@ -301,6 +301,12 @@ def test_two_workers_never_apply_the_same_chunk(
     _assert_each_lead_updated_once(operation, slow_sandbox)
     assert operation.chunks.count() == -(-operation.total // CHUNK_SIZE)
 
+    # SIGTERM: each says it stopped, and exits cleanly.
+    for worker in workers:
+        os.killpg(worker.pid, signal.SIGTERM)
+    assert [worker.wait(timeout=30) for worker in workers] == [0, 0]
+    assert not WorkerBeat.objects.filter(stopped_at__isnull=True).exists()
+
 
 @pytest.mark.skipif(
     os.environ.get("DATABASE_URL", "").split(":")[0] not in ("postgres", "postgresql"),
