@@ -185,6 +185,26 @@ def test_a_running_operation_whose_worker_is_dead_is_cancelled_at_once(make_oper
 
 
 @pytest.mark.django_db
+def test_an_operation_cancelled_while_its_worker_lived_ends_cancelled_when_it_dies(
+    make_operation, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = IMMEDIATE_TASKS
+    _beat("host:1:dead", stopped=True)
+    cancelling = make_operation(
+        state=State.RUNNING,
+        outcomes={1: ("updated", ""), 2: ("pending", "")},
+        worker="host:1:dead",
+        cancel_requested=True,
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert bulk_sweep().resumed == [cancelling.pk]
+
+    cancelling.refresh_from_db()
+    assert (cancelling.state, cancelling.updated_count) == (State.CANCELLED, 1)
+
+
+@pytest.mark.django_db
 def test_the_sweep_requeues_lost_tasks_only_and_fails_those_a_dead_worker_held(
     make_operation, make_user, task_queue, settings, django_capture_on_commit_callbacks
 ):

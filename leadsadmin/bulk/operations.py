@@ -472,12 +472,13 @@ def bulk_operation_resume(*, operation: BulkOperation) -> bool:
     operation.refresh_from_db()
     if not operation.is_stalled:
         return False
-    return _run_anew(operation)
+    return _run_anew(operation, cancel_requested=False)
 
 
-def _run_anew(operation: BulkOperation) -> bool:
+def _run_anew(operation: BulkOperation, *, cancel_requested: bool) -> bool:
     """Queues a new run (a new token) if the operation is still as it was read:
-    a run that took it meanwhile, or another sweep, wins."""
+    a run that took it meanwhile, or another sweep, wins. A new run of an
+    operation somebody asked to cancel ends it as cancelled."""
     token = uuid.uuid4().hex
     resumed = BulkOperation.objects.filter(
         pk=operation.pk, state=operation.state, run_token=operation.run_token
@@ -485,7 +486,7 @@ def _run_anew(operation: BulkOperation) -> bool:
         state=State.QUEUED,
         run_token=token,
         heartbeat_at=timezone.now(),
-        cancel_requested=False,
+        cancel_requested=cancel_requested,
         worker="",
         task_id="",
     )
@@ -516,7 +517,11 @@ def bulk_operations_resume_stalled() -> list[int]:
     stale |= {
         op.pk: op for op in BulkOperation.objects.filter(state=State.QUEUED) if _task_lost(op, now)
     }
-    return [pk for pk, operation in sorted(stale.items()) if _run_anew(operation)]
+    return [
+        pk
+        for pk, operation in sorted(stale.items())
+        if _run_anew(operation, cancel_requested=operation.cancel_requested)
+    ]
 
 
 def _own_runs_lost() -> list[BulkOperation]:

@@ -1,12 +1,13 @@
 """`manage.py bulk_worker`: the one command that runs bulk edits.
 
-It registers itself as a WorkerBeat, beats from a thread, sweeps (resumes the
-operations whose worker died, at start and at every beat) and runs the task
-backend's own worker in this process: django-tasks-db's `db_worker` or, with
-TASKS_BACKEND=rq, django-rq's `rqworker` (one job at a time, in this process,
-like db_worker). SIGTERM or Ctrl-C lets the job in hand finish (a second one
-stops at once), then marks the worker stopped; a worker killed outright is found
-dead by the others once its beat is older than BULK_WORKER_DEAD_AFTER.
+It registers itself as a WorkerBeat, beats from one thread and sweeps from
+another (resumes the operations nobody runs any more: at start, then every
+BULK_WORKER_BEAT_SECONDS), and runs the task backend's own worker in this
+process: django-tasks-db's `db_worker` or, with TASKS_BACKEND=rq, django-rq's
+`rqworker` (one job at a time, in this process, like db_worker). SIGTERM or
+Ctrl-C lets the job in hand finish (a second one stops at once), then marks the
+worker stopped; a worker killed outright is found dead by the others once its
+beat is older than BULK_WORKER_DEAD_AFTER.
 """
 
 from __future__ import annotations
@@ -39,42 +40,68 @@ def api_problem() -> str | None:
     return None
 
 
-class Heart(threading.Thread):
-    """Beats every BULK_WORKER_BEAT_SECONDS and sweeps after each beat. After an
-    outage of its own (no beat for BULK_WORKER_DEAD_AFTER) it skips one sweep:
-    the other workers come back at the same moment and must get to beat first."""
+class _Every(threading.Thread):
+    """Calls tick() every BULK_WORKER_BEAT_SECONDS until stop(), on a database
+    connection of its own that it closes when a query fails and at the end."""
 
     def __init__(self, name: str):
-        super().__init__(name="bulk-worker-beat", daemon=True)
-        self.worker_name = name
+        super().__init__(name=name, daemon=True)
         self.stopping = threading.Event()
 
     def run(self) -> None:
-        last_beat = time.monotonic()
         try:
             while not self.stopping.wait(settings.BULK_WORKER_BEAT_SECONDS):
-                last_beat = self.beat_and_sweep(last_beat)
+                try:
+                    close_old_connections()
+                    self.tick()
+                except DatabaseError as exc:
+                    logger.warning("%s: the database failed (%s)", self.name, type(exc).__name__)
+                    connections.close_all()  # this thread's; the next tick reconnects
+                except Exception:
+                    logger.exception("%s failed", self.name)
         finally:
-            connections.close_all()  # this thread's own connections
-
-    def beat_and_sweep(self, last_beat: float) -> float:
-        try:
-            close_old_connections()
-            worker_beat(self.worker_name)
-            now = time.monotonic()
-            if now - last_beat <= settings.BULK_WORKER_DEAD_AFTER:
-                sweep_and_say()
-            return now
-        except DatabaseError as exc:
-            logger.warning("bulk worker beat failed (%s); retrying", type(exc).__name__)
             connections.close_all()
-        except Exception:
-            logger.exception("bulk worker sweep failed")
-        return last_beat
+
+    def tick(self) -> None:
+        raise NotImplementedError
 
     def stop(self) -> None:
         self.stopping.set()
         self.join(timeout=settings.BULK_WORKER_BEAT_SECONDS + 30)
+
+
+class Heart(_Every):
+    """Writes this worker's beat. It notes when a beat follows a gap longer than
+    BULK_WORKER_DEAD_AFTER (this worker lost the database for a while)."""
+
+    def __init__(self, worker_name: str):
+        super().__init__("bulk-worker-beat")
+        self.worker_name = worker_name
+        self.last_beat = time.monotonic()
+        self.back_at = float("-inf")  # when a beat last followed a gap
+
+    def tick(self) -> None:
+        worker_beat(self.worker_name)
+        now = time.monotonic()
+        if now - self.last_beat > settings.BULK_WORKER_DEAD_AFTER:
+            self.back_at = now
+        self.last_beat = now
+
+
+class Sweeper(_Every):
+    """Sweeps after each beat period, in a thread of its own so that a slow queue
+    never delays the beats. It holds back while this worker's own beats are
+    failing, and for one dead-after period after they come back: the other
+    workers, cut off too, must get the time to beat again first."""
+
+    def __init__(self, heart: Heart):
+        super().__init__("bulk-worker-sweep")
+        self.heart = heart
+
+    def tick(self) -> None:
+        now, dead_after = time.monotonic(), settings.BULK_WORKER_DEAD_AFTER
+        if now - self.heart.last_beat <= dead_after and now - self.heart.back_at > dead_after:
+            sweep_and_say()
 
 
 def sweep_and_say() -> None:
@@ -102,11 +129,14 @@ class Command(BaseCommand):
         self.stdout.write(f"Bulk worker {name} ({settings.TASKS_BACKEND} queue) started.")
         sweep_and_say()
         heart = Heart(name)
-        heart.start()
+        threads = [heart, Sweeper(heart)]
+        for thread in threads:
+            thread.start()
         try:
             self.run_backend_worker(name, verbosity)
         finally:
-            heart.stop()
+            for thread in threads:
+                thread.stop()
             self.say_stopped(name)
 
     def run_backend_worker(self, name: str, verbosity: int) -> None:
