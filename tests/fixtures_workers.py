@@ -136,10 +136,25 @@ def task_queue(request, settings):
     settings.BULK_WORKER_DEAD_AFTER = DEAD_AFTER
     yield backend
     if backend == "rq":
-        client = redis.Redis.from_url(settings.REDIS_URL)
-        keys = client.keys(f"rq:*{name}*")
-        if keys:
-            client.delete(*keys)
+        _rq_forget(redis.Redis.from_url(settings.REDIS_URL), name)
+
+
+def _rq_forget(client: redis.Redis, queue: str) -> None:
+    """Deletes what RQ keeps about a test's queue: its jobs and their executions
+    and results, its workers, its registries; nothing of any other queue."""
+    doomed = list(client.scan_iter(f"rq:*{queue}*"))
+    for key in client.scan_iter("rq:job:*"):
+        if client.type(key) == b"hash" and client.hget(key, "origin") == queue.encode():
+            job_id = key.decode().removeprefix("rq:job:")
+            doomed += [key, f"rq:results:{job_id}", f"rq:executions:{job_id}"]
+            doomed += list(client.scan_iter(f"rq:execution:{job_id}:*"))
+    for key in client.scan_iter("rq:worker:*"):
+        if client.type(key) == b"hash" and queue.encode() in (client.hget(key, "queues") or b""):
+            doomed += [key, key + b":executions"]
+            client.srem("rq:workers", key)
+    client.srem("rq:queues", f"rq:queue:{queue}")
+    if doomed:
+        client.delete(*doomed)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.db import OperationalError, connection
@@ -287,6 +288,7 @@ def test_a_worker_killed_mid_chunk_is_replaced_by_the_next_worker_without_double
         workers=[first, second],
     )
     _assert_each_lead_updated_once(operation, slow_sandbox)
+    assert f"resumed bulk operation(s) {operation.pk}" in Path(second.log_path).read_text()
     recovered = PinnedLead.objects.filter(operation=operation, message__contains="interrupted")
     assert recovered.count() <= 2 * CHUNK_SIZE  # at most the chunks in flight
     if task_queue == "db":  # the killed worker's task is not left "running"
@@ -362,6 +364,8 @@ def test_the_database_dropping_a_workers_connections_mid_job_loses_nothing(
         workers=[worker],
     )
     assert worker.poll() is None, "the worker died with its connections"
+    # Its own sweep handed the operation its run had lost to a new run.
+    assert f"resumed bulk operation(s) {operation.pk}" in Path(worker.log_path).read_text()
     _assert_each_lead_updated_once(operation, slow_sandbox)
 
 
