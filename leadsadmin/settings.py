@@ -113,6 +113,40 @@ BULK_MAX_OPERATION_SIZE = _read("BULK_MAX_OPERATION_SIZE", env.int, 10_000)
 BULK_APPROVAL_THRESHOLD = _read("BULK_APPROVAL_THRESHOLD", env.int, 1000)
 BULK_APPROVAL_EXEMPT_SUPERUSERS = _bool("BULK_APPROVAL_EXEMPT_SUPERUSERS", True)
 
+# Bulk edits run as django.tasks jobs in `manage.py bulk_worker`. TASKS_BACKEND:
+# db (django-tasks-db, the default: the queue is a table of the database) or rq
+# (django-tasks-rq: the queue lives in Redis at REDIS_URL). The backends' dotted
+# paths are accepted too, as earlier versions wanted them.
+_TASK_BACKENDS = {"db": "django_tasks_db.DatabaseBackend", "rq": "django_tasks_rq.RQBackend"}
+_tasks_backend = env.str("TASKS_BACKEND", default="db").strip()
+TASKS_BACKEND = {path: name for name, path in _TASK_BACKENDS.items()}.get(
+    _tasks_backend, _tasks_backend
+)
+if TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be db or rq, got {_tasks_backend!r}")
+# The queue the web enqueues on and the workers take from; one name per deployment.
+TASKS_QUEUE = env.str("TASKS_QUEUE", default="default")
+if not 0 < len(TASKS_QUEUE) <= 32:
+    raise ImproperlyConfigured("TASKS_QUEUE must be a name of 1 to 32 characters")
+TASKS = {
+    "default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": [TASKS_QUEUE]},
+}
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+if urlsplit(REDIS_URL).scheme not in ("redis", "rediss", "unix"):
+    # The URL may hold a password: never repeat it.
+    raise ImproperlyConfigured("REDIS_URL must be a redis://, rediss:// or unix:// URL")
+# django-rq's queue; a job runs as long as it takes (a bulk edit may take many minutes).
+RQ_QUEUES = {TASKS_QUEUE: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": -1}}
+# bulk_worker: each worker writes a beat every BULK_WORKER_BEAT_SECONDS; one whose
+# last beat is older than BULK_WORKER_DEAD_AFTER seconds is dead, and any worker
+# hands its operations to a new run.
+BULK_WORKER_BEAT_SECONDS = _read("BULK_WORKER_BEAT_SECONDS", env.float, 5.0)
+BULK_WORKER_DEAD_AFTER = _read("BULK_WORKER_DEAD_AFTER", env.float, 3 * BULK_WORKER_BEAT_SECONDS)
+if not 0 < BULK_WORKER_BEAT_SECONDS < BULK_WORKER_DEAD_AFTER:
+    raise ImproperlyConfigured(
+        "BULK_WORKER_BEAT_SECONDS must be positive and less than BULK_WORKER_DEAD_AFTER"
+    )
+
 # Email (proposals tell their proposer the outcome): EMAIL_URL as django-environ
 # reads it; by default the console in development and an SMTP server on this
 # machine in production (check --deploy warns about a console there). Set as
@@ -152,6 +186,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_tasks_db",
+    # `manage.py rqworker` and the RQ backend's checks need django-rq only with TASKS_BACKEND=rq.
+    *(["django_rq"] if TASKS_BACKEND == "rq" else []),
     "axes",
     "leadsadmin.core",
     "leadsadmin.leads",
@@ -251,12 +287,6 @@ STORAGES = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-TASKS = {
-    "default": {
-        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default"],
-    }
-}
 
 # Content-Security-Policy: no inline script or style runs without the nonce.
 SECURE_CSP = {

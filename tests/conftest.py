@@ -7,7 +7,12 @@ from django.contrib.auth.models import Group, User
 from leadsadmin.core import roles
 
 # Each area keeps its fixtures in its own module.
-pytest_plugins = ["tests.fixtures_sandbox", "tests.fixtures_leads", "tests.fixtures_bulk"]
+pytest_plugins = [
+    "tests.fixtures_sandbox",
+    "tests.fixtures_leads",
+    "tests.fixtures_bulk",
+    "tests.fixtures_workers",
+]
 
 ROLE_USERS = {
     "salesops": roles.SALES_OPS,

@@ -88,10 +88,27 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
+def _worker_of(parent: int, *, deadline: float) -> int:
+    """The pid of the demo's running `bulk_worker` child (waits for one)."""
+    while True:
+        for entry in Path("/proc").iterdir():
+            try:
+                stat = (entry / "stat").read_text()
+                cmdline = (entry / "cmdline").read_bytes()
+            except (OSError, ValueError):
+                continue
+            ppid, state = int(stat.rsplit(")", 1)[1].split()[1]), stat.rsplit(")", 1)[1].split()[0]
+            if ppid == parent and state != "Z" and b"bulk_worker" in cmdline:
+                return int(entry.name)
+        assert time.monotonic() < deadline, "the demo runs no bulk_worker"
+        time.sleep(0.1)
+
+
 def test_the_demo_serves_the_dashboard_on_its_own_sandbox_and_ctrl_c_stops_everything(tmp_path):
     """`manage.py demo` as a person runs it: a dashboard page that calls the sandbox
-    on the same server answers (no deadlock), and Ctrl-C (SIGINT to the terminal's
-    process group) leaves nothing running."""
+    on the same server answers (no deadlock), a killed worker is replaced while the
+    server serves on, and Ctrl-C (SIGINT to the terminal's process group) leaves
+    nothing running."""
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("LEADS_API_", "SANDBOX_"))},
@@ -132,10 +149,18 @@ def test_the_demo_serves_the_dashboard_on_its_own_sandbox_and_ctrl_c_stops_every
             leads = browser.get("/leads/")
             assert leads.status_code == 200
             assert "30 leads" in leads.text  # the dashboard read its own sandbox
+
+            # A worker killed outright is replaced; the server serves on meanwhile.
+            first_worker = _worker_of(demo.pid, deadline=time.monotonic() + 60)
+            os.kill(first_worker, signal.SIGKILL)
+            assert browser.get("/leads/").status_code == 200
+            second_worker = _worker_of(demo.pid, deadline=time.monotonic() + 30)
+            assert second_worker != first_worker
     finally:
         os.killpg(demo.pid, signal.SIGINT)
         output = demo.communicate(timeout=30)[0].decode()
     assert "Password: demo-pass-9" in output
+    assert "The worker stopped (exit code -9); starting a new one." in output
     assert "Stopped." in output
     deadline = time.monotonic() + 10
     while _group_alive(demo.pid) and time.monotonic() < deadline:

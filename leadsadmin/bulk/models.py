@@ -134,6 +134,11 @@ class BulkOperation(models.Model):
     # set by a crash or a failed request, it tells the next run that those leads
     # may already have been applied.
     in_flight = models.JSONField(null=True, blank=True)
+    # The bulk_worker (WorkerBeat.name) whose run holds it; empty until a run
+    # claims it, or when a worker that does not beat runs it.
+    worker = models.CharField(max_length=64, blank=True)
+    # The current run's task in the task backend, which the sweep asks about.
+    task_id = models.CharField(max_length=64, blank=True)
     cancel_requested = models.BooleanField(default=False)
     stop_reason = models.TextField(blank=True)
 
@@ -200,15 +205,47 @@ class BulkOperation(models.Model):
 
     @property
     def is_stalled(self) -> bool:
-        """Active, but no sign of life for longer than a chunk can take: the
-        worker was killed (or none is running)."""
+        """Active, but nobody works on it: the worker running it stopped beating,
+        or no sign of life for longer than a chunk can take (while queued: and no
+        worker is alive to take it; a busy queue is not a stall)."""
         if not self.is_active or self.heartbeat_at is None:
             return False
-        return timezone.now() - self.heartbeat_at > stall_after()
+        silent = timezone.now() - self.heartbeat_at > stall_after()
+        if self.state == self.State.RUNNING:
+            return silent or (
+                bool(self.worker)
+                and not WorkerBeat.objects.alive().filter(name=self.worker).exists()
+            )
+        return silent and not WorkerBeat.objects.alive().exists()
 
     @property
     def has_work_left(self) -> bool:
         return self.done_count < self.total
+
+
+class _WorkerBeatQuerySet(models.QuerySet):
+    def alive(self):
+        since = timezone.now() - timedelta(seconds=settings.BULK_WORKER_DEAD_AFTER)
+        return self.filter(stopped_at__isnull=True, beat_at__gte=since)
+
+
+class WorkerBeat(models.Model):
+    """A `manage.py bulk_worker` process and its last sign of life: it beats every
+    BULK_WORKER_BEAT_SECONDS and is dead once its beat is older than
+    BULK_WORKER_DEAD_AFTER, or once it says it stopped."""
+
+    name = models.CharField(max_length=64, unique=True, help_text="host:pid:random")
+    started_at = models.DateTimeField(default=timezone.now)
+    beat_at = models.DateTimeField(default=timezone.now, db_index=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    objects = _WorkerBeatQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-beat_at"]
+
+    def __str__(self):
+        return self.name
 
 
 def stall_after() -> timedelta:

@@ -14,6 +14,7 @@ import json
 import uuid
 from collections import Counter
 from contextlib import closing
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -30,11 +31,17 @@ from leadsadmin.bulk.changes import (
     body_key,
     value_describe,
 )
-from leadsadmin.bulk.models import BulkOperation, PinnedLead, stall_after
+from leadsadmin.bulk.models import BulkOperation, PinnedLead, WorkerBeat, stall_after
 from leadsadmin.bulk.reading import matched_lead_pages, where_and
 from leadsadmin.bulk.signals import announce_ended
 from leadsadmin.bulk.snapshots import lead_snapshot
-from leadsadmin.bulk.tasks import bulk_operation_task
+from leadsadmin.bulk.tasks import (
+    TaskState,
+    bulk_task_enqueue,
+    bulk_task_state,
+    tasks_of_dead_workers_fail,
+)
+from leadsadmin.bulk.workers import running_here_ids, this_worker
 from leadsadmin.leads.filters import FilterInvalid, filter_from_querydict, where_from_filter
 from leadsadmin.leads.preview import MAX_SELECTED
 from leadsadmin.schema import lead_field
@@ -383,7 +390,7 @@ def bulk_operation_apply(
 
 
 def _enqueue_on_commit(operation_id: int, token: str) -> None:
-    transaction.on_commit(lambda: bulk_operation_task.enqueue(operation_id, token))
+    transaction.on_commit(lambda: bulk_task_enqueue(operation_id, token))
 
 
 # ---------------------------------------------------------------- cancel / retry
@@ -393,8 +400,9 @@ def bulk_operation_cancel(*, operation: BulkOperation) -> bool:
     """Stops the operation after the chunk in flight. Returns False if it was
     no longer running or queued."""
     now = timezone.now()
-    # Not picked up yet (or its worker is gone): nothing is in flight, stop now.
-    stop_now = Q(state=State.QUEUED) | Q(state=State.RUNNING, heartbeat_at__lt=now - stall_after())
+    # Not picked up yet, or its worker is gone (it stopped beating, or the run
+    # shows no sign of life): nothing is in flight, stop now.
+    stop_now = Q(state=State.QUEUED) | (Q(state=State.RUNNING) & _nobody_runs(now))
     stopped = (
         BulkOperation.objects.filter(pk=operation.pk)
         .filter(stop_now)
@@ -534,25 +542,93 @@ def bulk_operation_resume(*, operation: BulkOperation) -> bool:
     operation.refresh_from_db()
     if not operation.is_stalled:
         return False
+    return _run_anew(operation, cancel_requested=False)
+
+
+def _run_anew(operation: BulkOperation, *, cancel_requested: bool) -> bool:
+    """Queues a new run (a new token) if the operation is still as it was read:
+    a run that took it meanwhile, or another sweep, wins. A new run of an
+    operation somebody asked to cancel ends it as cancelled."""
     token = uuid.uuid4().hex
     resumed = BulkOperation.objects.filter(
         pk=operation.pk, state=operation.state, run_token=operation.run_token
     ).update(
-        state=State.QUEUED, run_token=token, heartbeat_at=timezone.now(), cancel_requested=False
+        state=State.QUEUED,
+        run_token=token,
+        heartbeat_at=timezone.now(),
+        cancel_requested=cancel_requested,
+        worker="",
+        task_id="",
     )
     if resumed:
         _enqueue_on_commit(operation.pk, token)
     return bool(resumed)
 
 
+def _nobody_runs(now) -> Q:
+    """Running operations whose run is gone: its worker stopped beating (or said
+    it stopped), or no heartbeat for longer than a chunk can take (a worker that
+    does not beat, or a run stuck)."""
+    alive = WorkerBeat.objects.alive().values("name")
+    return Q(heartbeat_at__lt=now - stall_after()) | (~Q(worker="") & ~Q(worker__in=alive))
+
+
 def bulk_operations_resume_stalled() -> list[int]:
-    """Re-enqueues every operation whose worker died (for `manage.py bulk_resume`
-    at worker start)."""
-    resumed = []
-    stalled = BulkOperation.objects.filter(
-        state__in=BulkOperation.ACTIVE_STATES, heartbeat_at__lt=timezone.now() - stall_after()
+    """Resumes, in place, every operation nobody works on any more: running ones
+    whose worker is dead, or whose run this very worker lost (a task that ended
+    on a dropped database connection); queued ones whose task is lost (a
+    flushed queue, a worker that died holding it, an enqueue that failed).
+    Returns their ids."""
+    now = timezone.now()
+    stale = {
+        op.pk: op for op in BulkOperation.objects.filter(Q(state=State.RUNNING) & _nobody_runs(now))
+    }
+    stale |= {op.pk: op for op in _own_runs_lost()}
+    stale |= {
+        op.pk: op for op in BulkOperation.objects.filter(state=State.QUEUED) if _task_lost(op, now)
+    }
+    return [
+        pk
+        for pk, operation in sorted(stale.items())
+        if _run_anew(operation, cancel_requested=operation.cancel_requested)
+    ]
+
+
+def _own_runs_lost() -> list[BulkOperation]:
+    """This worker's running operations that no task of it runs any more. Read
+    before what runs here: a run claims its operation only inside running_here."""
+    if not this_worker():
+        return []
+    mine = list(BulkOperation.objects.filter(state=State.RUNNING, worker=this_worker()))
+    here = running_here_ids()
+    return [operation for operation in mine if operation.pk not in here]
+
+
+def _task_lost(operation: BulkOperation, now) -> bool:
+    if not operation.task_id:
+        # Never enqueued (the queue was down when it was applied), or queued by an
+        # older version: give the enqueue after the commit a moment.
+        grace = timedelta(seconds=settings.BULK_WORKER_DEAD_AFTER)
+        return operation.heartbeat_at is None or operation.heartbeat_at < now - grace
+    alive = set(WorkerBeat.objects.alive().values_list("name", flat=True))
+    return bulk_task_state(operation.task_id, alive) is TaskState.LOST
+
+
+@dataclass
+class Sweep:
+    resumed: list[int]
+    tasks_failed: int
+
+
+def bulk_sweep() -> Sweep:
+    """What every bulk worker does when it starts and then every beat: resume the
+    operations nobody works on, mark failed the queued tasks dead workers left
+    running, and forget workers gone for a week. A plain function, so other
+    periodic housekeeping can join it here."""
+    resumed = bulk_operations_resume_stalled()
+    dead = set(
+        WorkerBeat.objects.exclude(pk__in=WorkerBeat.objects.alive()).values_list("name", flat=True)
     )
-    for operation in stalled:
-        if bulk_operation_resume(operation=operation):
-            resumed.append(operation.pk)
-    return resumed
+    tasks_failed = tasks_of_dead_workers_fail(dead) if dead else 0
+    WorkerBeat.objects.filter(beat_at__lt=timezone.now() - timedelta(days=7)).delete()
+    return Sweep(resumed=resumed, tasks_failed=tasks_failed)

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import InterfaceError, OperationalError, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -27,6 +27,7 @@ from leadsadmin.bulk.changes import body_applied
 from leadsadmin.bulk.models import BulkChunk, BulkOperation, PinnedLead
 from leadsadmin.bulk.signals import announce_ended
 from leadsadmin.bulk.snapshots import check_message, outside_changes
+from leadsadmin.bulk.workers import this_worker
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,11 @@ def bulk_operation_run(operation_id: int, run_token: str, *, client=None) -> str
         return run.until_done()
     except LeadsApiError as exc:
         return _finish(operation, run_token, State.STOPPED, _stop_reason(exc))
+    except (OperationalError, InterfaceError):
+        # The database went away under the run (a restart, a dropped connection):
+        # what is recorded stands, and the worker's sweep hands the rest to a new run.
+        logger.warning("bulk operation %s lost its database connection", operation_id)
+        raise
     except Exception as exc:
         logger.exception("bulk operation %s failed", operation_id)
         _finish(
@@ -93,15 +99,20 @@ def bulk_operation_run(operation_id: int, run_token: str, *, client=None) -> str
 
 
 def _claim_queued(operation_id: int, run_token: str, now) -> bool:
-    """Moves the queued operation to running if this run's token is still its own."""
+    """Moves the queued operation to running if this run's token is still its own,
+    noting the worker that runs it (its death hands the operation on at once)."""
     return bool(
         BulkOperation.objects.filter(
             pk=operation_id, run_token=run_token, state=State.QUEUED
         ).update(
             state=State.RUNNING,
             run_started_at=now,
-            run_start_done=F("updated_count") + F("error_count") + F("conflict_count"),
+            run_start_done=F("updated_count")
+            + F("error_count")
+            + F("conflict_count")
+            + F("check_count"),
             heartbeat_at=now,
+            worker=this_worker(),
         )
     )
 

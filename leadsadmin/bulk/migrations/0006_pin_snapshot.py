@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bulk", "0004_unchanged_count"),
+        ("bulk", "0005_workers"),
     ]
 
     operations = [

@@ -1,11 +1,12 @@
 """`manage.py demo`: the whole product on this machine with one command.
 
 Migrates, seeds the sandbox when it is empty, creates one user per role (password
-from DEMO_PASSWORD or a generated one), issues a fresh sandbox key, then runs the
-task worker and a threaded development server as child processes pointed at the
-server's own sandbox. A threaded server matters: a dashboard request calls the
-sandbox on the same server, and a single-threaded one would wait for itself.
-Ctrl-C (or SIGTERM) stops both children.
+from DEMO_PASSWORD or a generated one), issues a fresh sandbox key, then runs
+`bulk_worker` and a threaded development server as child processes pointed at
+the server's own sandbox. A threaded server matters: a dashboard request calls
+the sandbox on the same server, and a single-threaded one would wait for itself.
+A worker that dies is started again (the server goes on serving); Ctrl-C (or
+SIGTERM) stops both children.
 """
 
 from __future__ import annotations
@@ -74,6 +75,10 @@ def demo_setup(*, seed_count: int = 5000, password: str | None = None) -> DemoSe
     return DemoSetup(password=password, authorization=ApiKey.header_value(plain), seeded=seeded)
 
 
+# A worker that keeps dying (a broken TASKS_BACKEND, say) is not restarted in a tight loop.
+WORKER_RESTART_SECONDS = 5
+
+
 def _host_port(addrport: str) -> str:
     return addrport if ":" in addrport else f"127.0.0.1:{addrport}"
 
@@ -94,9 +99,6 @@ class Command(BaseCommand):
         setup = demo_setup(seed_count=count)
         if setup.seeded:
             self.stdout.write(f"Seeded the sandbox with {setup.seeded} leads.")
-        # A worker killed outright leaves its bulk operation "running"; the new
-        # worker only takes ready tasks, so hand it the stalled ones again.
-        call_command("bulk_resume")
         host_port = _host_port(addrport)
         env = {
             **os.environ,
@@ -105,24 +107,27 @@ class Command(BaseCommand):
             "SANDBOX_ENABLED": "True",
             "SANDBOX_SELF_URL": f"http://{host_port}",
         }
-        python = [sys.executable, str(MANAGE_PY)]
-        children = [
-            subprocess.Popen([*python, "db_worker", "--no-reload"], env=env),
-            subprocess.Popen(
+        worker = [sys.executable, str(MANAGE_PY), "bulk_worker"]
+        children = _Children(
+            worker=subprocess.Popen(worker, env=env),
+            server=subprocess.Popen(
                 [sys.executable, "-c", RUNSERVER, str(MANAGE_PY), host_port],
                 env={**env, "DJANGO_SETTINGS_MODULE": "leadsadmin.settings"},
                 cwd=settings.BASE_DIR,
             ),
-        ]
+        )
         self.stdout.write(
             f"\nLeads Admin: http://{host_port}/\n"
             f"Users: {', '.join(DEMO_USERS)} (admin is a superuser)\n"
             f"Password: {setup.password}\n"
             "Ctrl-C stops the server and the worker.\n"
         )
-        self._wait(children)
+        self._wait(children, lambda: subprocess.Popen(worker, env=env))
 
-    def _wait(self, children: list[subprocess.Popen]) -> None:
+    def _wait(self, children: _Children, start_worker) -> None:
+        """Until Ctrl-C, SIGTERM or the server stops; a worker that stops is
+        started again (at most once every WORKER_RESTART_SECONDS), and the
+        operation it left is resumed by the new one."""
         stopping = False
 
         def stop(signum, frame):
@@ -130,11 +135,25 @@ class Command(BaseCommand):
             stopping = True
 
         signal.signal(signal.SIGTERM, stop)
+        restarted = 0.0
         try:
-            while not stopping and all(child.poll() is None for child in children):
+            while not stopping and children.server.poll() is None:
+                waited = time.monotonic() - restarted
+                if children.worker.poll() is not None and waited >= WORKER_RESTART_SECONDS:
+                    self.stderr.write(
+                        f"The worker stopped (exit code {children.worker.returncode}); "
+                        "starting a new one. The server goes on serving."
+                    )
+                    children.worker, restarted = start_worker(), time.monotonic()
                 time.sleep(0.3)
         except KeyboardInterrupt:
             stopping = True
+        self._stop(children.all)
+        if children.server.returncode not in (0, -signal.SIGTERM, None) and not stopping:
+            raise CommandError(f"the server stopped with exit code {children.server.returncode}")
+        self.stdout.write("Stopped.")
+
+    def _stop(self, children: list[subprocess.Popen]) -> None:
         for child in children:
             if child.poll() is None:
                 child.terminate()
@@ -143,8 +162,13 @@ class Command(BaseCommand):
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 child.kill()
-        failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
-        if failed and not stopping:
-            name = "the worker" if failed[0] is children[0] else "the server"
-            raise CommandError(f"{name} stopped with exit code {failed[0].returncode}")
-        self.stdout.write("Stopped.")
+
+
+@dataclass
+class _Children:
+    worker: subprocess.Popen
+    server: subprocess.Popen
+
+    @property
+    def all(self) -> list[subprocess.Popen]:
+        return [self.worker, self.server]
