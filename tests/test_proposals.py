@@ -11,7 +11,7 @@ from django.test import Client
 
 from leadsadmin.audit.models import AuditEvent, ChainLink
 from leadsadmin.bulk.models import BulkOperation
-from leadsadmin.bulk.operations import OperationRefused, bulk_operation_apply
+from leadsadmin.bulk.operations import OperationRefused, bulk_drafts, bulk_operation_apply
 from leadsadmin.bulk.signals import operation_ended
 from leadsadmin.proposals.models import Proposal
 from leadsadmin.proposals.services import REVIEW_FRESH_FOR
@@ -260,6 +260,9 @@ def test_opening_reviews_the_leads_now_and_shows_the_difference(seeded_sandbox, 
     assert review.state == OperationState.REVIEWED and review.total == now
     assert review.created_by.username == "teamlead"
     assert "Approve and apply" in text and "Reject" in text
+    # The approver's review is applied from the proposal, not listed among their drafts.
+    assert not bulk_drafts(review.created_by).exists()
+    assert review.pk not in {op.pk for op in BulkOperation.objects.filter(listed_as_draft=True)}
 
     # Opening it again at once (a reload) shows the same review: nothing is pinned again.
     approver.get(f"/proposals/{proposal.pk}/")

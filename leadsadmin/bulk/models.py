@@ -92,6 +92,9 @@ class BulkOperation(models.Model):
     )
     sample = models.JSONField(default=list, help_text="A few pinned leads, for the review.")
     needs_confirmation = models.BooleanField(default=False)
+    # A review not applied is its reviewer's draft, to resume or discard; a proposal's
+    # review is applied (or not) from the proposal, so it is not listed among drafts.
+    listed_as_draft = models.BooleanField(default=True)
 
     state = models.CharField(max_length=16, choices=State, default=State.PINNING, db_index=True)
     applied_by = models.ForeignKey(

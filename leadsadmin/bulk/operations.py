@@ -104,11 +104,13 @@ def bulk_operation_prepare(
     reason: str,
     origin: dict | None = None,
     client=None,
+    listed_as_draft: bool = True,
 ) -> BulkOperation:
     """Counts the matches, refuses too large an operation, and pins every matched
     lead (id, updatedAt, the changed fields' values) as a BulkOperation ready
     for review. Memory stays bounded: leads are read page by page and written
-    in batches. `origin` is the reviewer's request_origin()."""
+    in batches. `origin` is the reviewer's request_origin(); a review made for
+    someone else's decision (a proposal's) is not `listed_as_draft`."""
     client = client or api.get_client()
     where = where_for_filter_query(filter_query)
     limit = None if user.is_superuser else settings.BULK_MAX_OPERATION_SIZE
@@ -133,6 +135,7 @@ def bulk_operation_prepare(
         pinned_since=pinning_moment(),
         reviewed_from=(origin or {}).get("ip"),
         reviewed_user_agent=(origin or {}).get("user_agent", ""),
+        listed_as_draft=listed_as_draft,
     )
     try:
         _pin(operation, changes, client, where, limit, first)
@@ -445,9 +448,9 @@ def bulk_drafts(user):
     """`user`'s reviews that were not applied (their drafts), newest first; those
     older than a day are discarded first."""
     bulk_drafts_expire()
-    return BulkOperation.objects.filter(created_by=user, state=State.REVIEWED).order_by(
-        "-created_at", "-id"
-    )
+    return BulkOperation.objects.filter(
+        created_by=user, state=State.REVIEWED, listed_as_draft=True
+    ).order_by("-created_at", "-id")
 
 
 def bulk_drafts_expire() -> list[int]:
@@ -623,9 +626,9 @@ class Sweep:
 def bulk_sweep() -> Sweep:
     """What every bulk worker does when it starts and then every beat: resume the
     operations nobody works on, mark failed the queued tasks dead workers left
-    running, and forget workers gone for a week. A plain function, so other
-    periodic housekeeping can join it here."""
+    running, forget workers gone for a week, and expire drafts older than a day."""
     resumed = bulk_operations_resume_stalled()
+    bulk_drafts_expire()
     dead = set(
         WorkerBeat.objects.exclude(pk__in=WorkerBeat.objects.alive()).values_list("name", flat=True)
     )

@@ -129,6 +129,7 @@ def proposal_review(*, proposal: Proposal, user, origin=None, client=None) -> Bu
         reason=_operation_reason(proposal),
         origin=origin,
         client=client,
+        listed_as_draft=False,
     )
     if not Proposal.objects.filter(pk=proposal.pk, state=State.OPEN).update(review=review):
         bulk_operation_discard(operation=review, why=f"Proposal {proposal.pk} was decided.")
