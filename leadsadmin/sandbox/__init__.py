@@ -20,6 +20,13 @@ Deliberate differences, where the recorded behaviour is an adapter bug:
   selects, by contrast, are joined once per where, as on the SQL adapter, so
   `exterior equals Red AND exterior equals Gold` matches nothing, as there).
 - documents are never locked (no admin UI edits them), so no 423 / lock errors.
+- relations: the reference server has no related collections (its relations are
+  number and JSON fields, which `depth` leaves alone). Here `salesRep` has one:
+  the sales reps `sandbox_seed` stores. A read with `depth` ≥ 1 (Payload's
+  default is 2) turns a stored rep's id into its document, `{id, name, email,
+  updatedAt, createdAt}`, as Payload populates a relationship; every other
+  relation, and an id naming no stored rep, stays an id, as Payload leaves an
+  id it cannot load.
 
 Limits Payload does not have (`limits`), answered in Payload's error shape:
 - a body over SANDBOX_MAX_BODY_BYTES (2 MiB) is 413, and JSON (a body or a
