@@ -589,12 +589,13 @@ def test_export_of_all_fields_keeps_the_tables_sort(client_as, seeded_sandbox):
 
 
 def test_the_export_links_offer_the_columns_shown_or_all_fields(client_as, recording_api):
-    html = client_as("salesops").get("/leads/?sort=email").content.decode()
+    client = client_as("salesops")
+    html = client.get("/leads/?sort=email").content.decode()
     assert "Export CSV, in the table's order (by Email, ascending):" in html
     shown = 'href="/leads/export.csv?sort=email" hx-boost="false" aria-describedby="export-label"'
     assert f"{shown}>Columns shown</a>" in html
     assert 'href="/leads/export.csv?sort=email&amp;fields=all"' in html
-    html = client_as("salesops").get("/leads/").content.decode()
+    html = client.get("/leads/").content.decode()
     assert "Export CSV, in the table's order (newest first):" in html
 
 
