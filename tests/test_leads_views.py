@@ -9,7 +9,7 @@ import pytest
 from django.http import QueryDict
 
 from leadsadmin.api import get_client
-from leadsadmin.leads.columns import COLUMNS, DEFAULT_COLUMNS
+from leadsadmin.leads.columns import COLUMNS, DEFAULT_COLUMNS, related_text
 from leadsadmin.leads.filters import filter_from_querydict, where_from_filter
 from leadsadmin.leads.models import ColumnPreference, SavedFilter
 from leadsadmin.sandbox.querystring import parse_query_string
@@ -706,6 +706,22 @@ def test_relation_columns_show_names_with_ids_never_bare_numbers(client_as, reco
         '<span class="tag">#3</span><small class="muted">+1 more</small></td>'
     ) in html
     assert '<td title="#9"><span class="tag">#9</span></td>' in html
+
+
+@pytest.mark.parametrize(
+    ("related", "text"),
+    [
+        ({"id": 1, "name": "A", "title": "B", "email": "e@x"}, "A (#1)"),
+        ({"id": 2, "name": " ", "title": "Trade-in", "fullName": "C"}, "Trade-in (#2)"),
+        ({"id": 3, "fullName": "Dana Smith", "firstName": "D"}, "Dana Smith (#3)"),
+        ({"id": 4, "firstName": "Dana", "lastName": None, "email": "d@x"}, "Dana (#4)"),
+        ({"id": 5, "email": "d@x.com"}, "d@x.com (#5)"),
+        ({"id": 6, "createdAt": "2024-01-01T00:00:00.000Z"}, "#6"),
+        (7, "#7"),
+    ],
+)
+def test_a_related_document_is_named_by_its_first_naming_field(related, text):
+    assert related_text(related) == text
 
 
 # ---------------------------------------------------------------- export
