@@ -141,6 +141,25 @@ def test_an_operations_page_shows_each_lead_before_and_after_with_exports(client
     assert leads[1][:4] == ["1", "Updated", "On Hold", "Lost"]
 
 
+def test_exports_write_an_empty_value_as_an_empty_cell_and_json_downloads(client_as, operations):
+    client = client_as("auditor")
+    reason = operations["reason"]  # lead 7 had no reason before
+    text = _text(client.get(f"/audit/operations/{reason.pk}/leads.csv"))
+    leads = list(csv.reader(io.StringIO(text)))
+    assert leads[0][:3] == ["Lead ID", "Outcome", "Reason before"]
+    assert leads[1][:3] == ["7", "Updated", ""]
+    assert "(empty)" not in text
+    for url, name in [
+        ("/audit/operations.json", "audit-operations.json"),
+        (f"/audit/operations/{reason.pk}/leads.json", f"operation-{reason.pk}-leads.json"),
+    ]:
+        response = client.get(url)
+        assert response["Content-Type"] == "application/json"
+        assert response["Content-Disposition"] == f'attachment; filename="{name}"'
+    leads = json.loads(response.content)["leads"]
+    assert leads[0]["Reason before"] == ""
+
+
 def test_a_team_lead_sees_revert_on_an_ended_operation(client_as, operations):
     page = client_as("teamlead").get(f"/audit/operations/{operations['lost'].pk}/").text
     assert "Revert this operation" in page

@@ -9,7 +9,7 @@ import pytest
 from django.http import QueryDict
 
 from leadsadmin.api import get_client
-from leadsadmin.leads.columns import COLUMNS, DEFAULT_COLUMNS
+from leadsadmin.leads.columns import COLUMNS, DEFAULT_COLUMNS, related_text
 from leadsadmin.leads.filters import filter_from_querydict, where_from_filter
 from leadsadmin.leads.models import ColumnPreference, SavedFilter
 from leadsadmin.sandbox.querystring import parse_query_string
@@ -129,10 +129,14 @@ def test_a_condition_past_the_bound_says_so_in_the_builder_and_nothing_is_read(
     assert client.get("/leads/export.csv?" + query).status_code == 400
 
 
-def test_the_preview_asks_only_for_the_shown_columns_at_depth_0(client_as, recording_api):
-    client_as("salesops").get("/leads/?" + one_condition("reason", "equals", ["Test"]))
+def test_the_preview_asks_only_for_the_shown_columns_at_depth_1_for_a_relation(
+    client_as, recording_api
+):
+    client = client_as("salesops")
+    client.get("/leads/?" + one_condition("reason", "equals", ["Test"]))
     query = sent_query(recording_api.requests[0])
-    assert query["depth"] == "0"
+    assert "salesRep" in DEFAULT_COLUMNS
+    assert query["depth"] == "1"  # the sales rep's name comes with the lead
     assert query["limit"] == "25"
     assert set(query["select"]) == {
         "id",
@@ -140,6 +144,10 @@ def test_the_preview_asks_only_for_the_shown_columns_at_depth_0(client_as, recor
         "lastName",
         *(c for c in DEFAULT_COLUMNS if c != "name"),
     }
+    client.get("/leads/?cols=name,email,year")
+    query = sent_query(recording_api.requests[-1])
+    assert query["depth"] == "0"  # no relation shown: nothing to populate
+    assert set(query["select"]) == {"id", "firstName", "lastName", "email", "year"}
 
 
 @pytest.mark.parametrize(
@@ -585,23 +593,30 @@ def test_a_filter_without_a_name_is_not_saved(client_as, recording_api):
 
 
 @live
-def test_export_of_all_fields_is_in_id_order_whatever_the_sort(client_as, seeded_sandbox):
+def test_export_of_all_fields_keeps_the_tables_sort(client_as, seeded_sandbox):
     query = one_condition("year", "greater_than", ["2012"])
     response = client_as("salesops").get(f"/leads/export.csv?{query}&sort=-email&fields=all")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert sorted(rows[0]) == sorted(column.label for column in COLUMNS.values())
     assert rows[0][: len(DEFAULT_COLUMNS)] == [COLUMNS[key].label for key in DEFAULT_COLUMNS]
-    ids = [int(row[rows[0].index("ID")]) for row in rows[1:]]
-    assert len(ids) > 100
-    assert ids == sorted(ids)
+    emails = [row[rows[0].index("Email")] for row in rows[1:]]
+    assert len(emails) > 100
+    assert emails == sorted(emails, key=lambda email: email.encode(), reverse=True)
+    # relations are read at depth 1: the sales rep by name and id, the rest by id
+    rep = rows[1][rows[0].index("Sales rep")]
+    assert re.fullmatch(r"\w+ \w+ \(#\d+\)", rep), rep
+    assert re.fullmatch(r"#\d+", rows[1][rows[0].index("Customers")])
 
 
 def test_the_export_links_offer_the_columns_shown_or_all_fields(client_as, recording_api):
-    html = client_as("salesops").get("/leads/?sort=email").content.decode()
-    assert "Export CSV, in id order:" in html
+    client = client_as("salesops")
+    html = client.get("/leads/?sort=email").content.decode()
+    assert "Export CSV, in the table's order (by Email, ascending):" in html
     shown = 'href="/leads/export.csv?sort=email" hx-boost="false" aria-describedby="export-label"'
     assert f"{shown}>Columns shown</a>" in html
     assert 'href="/leads/export.csv?sort=email&amp;fields=all"' in html
+    html = client.get("/leads/").content.decode()
+    assert "Export CSV, in the table's order (newest first):" in html
 
 
 # ---------------------------------------------------------------- columns
@@ -628,7 +643,7 @@ def test_chosen_columns_are_remembered_per_user(client, make_user, recording_api
 def test_unknown_sort_and_columns_fall_back_to_defaults(client_as, recording_api):
     client_as("salesops").get("/leads/?sort=password&cols=secret&size=7&page=x")
     query = sent_query(recording_api.requests[0])
-    assert "sort" not in query
+    assert query["sort"] == "-createdAt,-id"  # newest first, as without a sort
     assert query["limit"] == "25"
     assert query["page"] == "1"
 
@@ -645,6 +660,13 @@ def test_the_lead_detail_shows_every_field_by_group(client_as, seeded_sandbox):
     for heading in ("Status", "Contact", "Vehicle wishes", "Consent &amp; notifications"):
         assert f"<h3>{heading}</h3>" in html
     assert html.count("<dt>") == 85
+    # depth 1: the sales rep by name, its id beside it; customers has no
+    # collection in the sandbox, so it stays an id, labelled as one
+    assert re.search(
+        r'<dt>Sales rep</dt>\s*<dd><span>\w+ \w+</span> <small class="muted">\(#\d+\)</small></dd>',
+        html,
+    )
+    assert re.search(r"<dt>Customers</dt>\s*<dd><span>#\d+</span></dd>", html)
     assert ">Close details</button>" in html
     assert client.get("/leads/detail/closed", **HX).content == b""
     assert "<html" in client.get("/leads/3/").content.decode()
@@ -660,6 +682,66 @@ def test_the_lead_detail_names_the_lead_without_placeholders(client_as, recordin
     assert "None" not in html
     # The Close button takes the focus, so the keyboard can close the panel at once.
     assert re.search(r"<button[^>]*autofocus[^>]*>Close details</button>", html)
+
+
+def test_the_lead_detail_names_related_documents_and_labels_bare_ids(client_as, recording_api):
+    recording_api.respond = lambda request: httpx.Response(
+        200,
+        json={
+            "id": 29,
+            "salesRep": {"id": 12, "firstName": "Dana", "lastName": "Smith", "email": "d@x.com"},
+            "customers": 40,
+            "searches": [{"id": 1, "title": "SUVs"}, 2, {"id": 3, "email": "a@b.c"}, 4, 5],
+        },
+    )
+    html = client_as("salesops").get("/leads/29/", **HX).content.decode()
+    assert sent_query(recording_api.requests[0])["depth"] == "1"
+    assert (
+        "<dt>Sales rep</dt>\n      "
+        '<dd><span>Dana Smith</span> <small class="muted">(#12)</small></dd>' in html
+    )
+    assert "<dt>Customers</dt>\n      <dd><span>#40</span></dd>" in html
+    assert (
+        '<dd title="SUVs (#1), #2, a@b.c (#3), #4, #5"><span class="tag">SUVs</span>'
+        '<span class="tag">#2</span><span class="tag">a@b.c</span>'
+        '<small class="muted">+2 more</small></dd>'
+    ) in html
+
+
+def test_relation_columns_show_names_with_ids_never_bare_numbers(client_as, recording_api):
+    docs = [
+        {"id": 7, "salesRep": {"id": 12, "name": "Dana Smith"}, "searches": [1, 2, 3, 4]},
+        {"id": 8, "salesRep": 13, "searches": [{"id": 9}]},
+    ]
+    recording_api.respond = lambda request: httpx.Response(200, json=empty_page(docs))
+    html = client_as("salesops").get("/leads/?cols=name,salesRep,searches").content.decode()
+    assert sent_query(recording_api.requests[0])["depth"] == "1"
+    assert (
+        '<td title="Dana Smith (#12)"><span>Dana Smith</span> '
+        '<small class="muted cell-note">#12</small></td>'
+    ) in html
+    assert '<td title="#13"><span>#13</span></td>' in html
+    assert (
+        '<td title="#1, #2, #3, #4"><span class="tag">#1</span><span class="tag">#2</span>'
+        '<span class="tag">#3</span><small class="muted">+1 more</small></td>'
+    ) in html
+    assert '<td title="#9"><span class="tag">#9</span></td>' in html
+
+
+@pytest.mark.parametrize(
+    ("related", "text"),
+    [
+        ({"id": 1, "name": "A", "title": "B", "email": "e@x"}, "A (#1)"),
+        ({"id": 2, "name": " ", "title": "Trade-in", "fullName": "C"}, "Trade-in (#2)"),
+        ({"id": 3, "fullName": "Dana Smith", "firstName": "D"}, "Dana Smith (#3)"),
+        ({"id": 4, "firstName": "Dana", "lastName": None, "email": "d@x"}, "Dana (#4)"),
+        ({"id": 5, "email": "d@x.com"}, "d@x.com (#5)"),
+        ({"id": 6, "createdAt": "2024-01-01T00:00:00.000Z"}, "#6"),
+        (7, "#7"),
+    ],
+)
+def test_a_related_document_is_named_by_its_first_naming_field(related, text):
+    assert related_text(related) == text
 
 
 # ---------------------------------------------------------------- export
@@ -683,10 +765,15 @@ def test_the_preview_can_be_marked_out_of_date_and_cuts_long_values(client_as, r
 
 
 @live
-def test_export_streams_every_matching_lead_as_csv(client_as, seeded_sandbox):
+def test_export_streams_every_matching_lead_as_csv(client_as, seeded_sandbox, monkeypatch):
+    monkeypatch.setattr("leadsadmin.leads.export.EXPORT_PAGE_SIZE", 40)
     query = one_condition("year", "greater_than", ["2012"])
     where = where_from_filter(filter_from_querydict(QueryDict(query)))
-    expected = list(get_client().iter_leads(where, select=["id", "email", "year"]))
+    expected = (
+        get_client()
+        .find(where, sort="-createdAt,-id", limit=1000, select=["id", "email", "year"])
+        .docs
+    )
     assert 100 < len(expected) < 200  # more than one page of the export
     response = client_as("salesops").get(f"/leads/export.csv?{query}&cols=name,email,year")
     assert response.status_code == 200
@@ -698,6 +785,37 @@ def test_export_streams_every_matching_lead_as_csv(client_as, seeded_sandbox):
     assert [(r[1], r[2]) for r in rows[1:]] == [
         (d["email"] or "", str(d["year"])) for d in expected
     ]
+    assert "(empty)" not in {cell for row in rows for cell in row}
+
+
+def _preview_ids(client, query: str) -> list[int]:
+    """The lead ids the preview shows on every page, in order."""
+    ids, page = [], 1
+    while True:
+        html = client.get(f"/leads/?{query}&page={page}").content.decode()
+        found = [int(i) for i in re.findall(r'value="(\d+)" aria-label="Select lead', html)]
+        ids += found
+        if not found or f"page={page + 1}&amp;" not in html:
+            return ids
+        page += 1
+
+
+@live
+@pytest.mark.parametrize("sort", ["city", "-city", "year", "-year", ""])
+def test_export_rows_come_in_the_previews_order(client_as, seeded_sandbox, monkeypatch, sort):
+    """Text and number, ascending and descending, with ties and empty values, over
+    several pages of the export (and two of the preview)."""
+    monkeypatch.setattr("leadsadmin.leads.export.EXPORT_PAGE_SIZE", 30)
+    client = client_as("salesops")
+    query = f"cols=id,city,year&size=100&sort={sort}"
+    response = client.get(f"/leads/export.csv?{query}")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0] == ["ID", "Year", "City"]
+    column = 2 if "city" in sort else 1
+    values = [row[column] for row in rows[1:]]
+    assert "" in values and len(set(values)) < len(values) / 3  # empty values and ties
+    assert [int(row[0]) for row in rows[1:]] == _preview_ids(client, query)
+    assert len(rows) - 1 == seeded_sandbox.count
 
 
 def test_export_needs_the_export_permission(client_as, recording_api):

@@ -7,6 +7,7 @@ the module (the read tests change nothing).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import partial
 
 import httpx
@@ -14,7 +15,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from leadsadmin.api.client import LeadsClient
 from leadsadmin.sandbox.loading import sandbox_load
+from leadsadmin.sandbox.models import SalesRep
 from leadsadmin.sandbox.operations import leads_find
 from leadsadmin.sandbox.querystring import parse_query_string
 from leadsadmin.schema import FIELDS_BY_NAME, OPERATORS_BY_TYPE, FieldType
@@ -509,3 +512,57 @@ def test_other_methods_are_unknown_routes(api):
     response = api.delete("/leads/1")
     assert response.status_code == 404
     assert response.json() == {"message": 'Route not found "/sandbox/api/leads/1"'}
+
+
+# --- depth: populating relations ---------------------------------------------------
+
+
+@pytest.fixture
+def sales_rep_11(django_db_blocker):
+    """Sales rep 11 stored (lead 1's rep); lead 3's rep 12 names none."""
+    stamp = datetime(2023, 12, 1, tzinfo=UTC)
+    with django_db_blocker.unblock():
+        SalesRep.objects.create(
+            id=11, name="Dana Smith", email="dana@x.com", createdAt=stamp, updatedAt=stamp
+        )
+    yield
+    with django_db_blocker.unblock():
+        SalesRep.objects.all().delete()
+
+
+DANA = {
+    "id": 11,
+    "name": "Dana Smith",
+    "email": "dana@x.com",
+    "updatedAt": "2023-12-01T00:00:00.000Z",
+    "createdAt": "2023-12-01T00:00:00.000Z",
+}
+
+
+@pytest.mark.parametrize(
+    ("depth", "populated"), [("", True), ("1", True), ("2", True), ("0", False)]
+)
+def test_depth_populates_a_stored_sales_rep_and_leaves_other_ids(
+    api, sales_rep_11, depth, populated
+):
+    """Payload's default depth is 2; an id it cannot load stays the id, and the
+    relations to collections the sandbox does not hold stay ids too."""
+    query = f"depth={depth}&" if depth else ""
+    docs = api.get(f"/leads?{query}sort=id&where[id][in]=1,3").json()["docs"]
+    assert docs[0]["salesRep"] == (DANA if populated else 11)
+    assert docs[1]["salesRep"] == 12
+    assert docs[0]["favorites"] == [7, 8]
+    assert api.get(f"/leads/1?{query}select[salesRep]=true").json() == {
+        "id": 1,
+        "salesRep": DANA if populated else 11,
+    }
+
+
+def test_the_clients_reads_keep_relation_ids_unless_asked(api, sales_rep_11):
+    """The bulk job pins and compares values read through the client, which sends
+    depth=0 unless told otherwise: ids, never documents."""
+    with LeadsClient(str(api.base_url), api.headers["Authorization"], 30) as client:
+        assert client.find({"id": {"equals": 1}}).docs[0]["salesRep"] == 11
+        assert next(client.iter_leads({"id": {"equals": 1}}))["salesRep"] == 11
+        assert client.get(1)["salesRep"] == 11
+        assert client.get(1, depth=1)["salesRep"] == DANA

@@ -133,12 +133,17 @@ def lead_rows(operation: BulkOperation) -> Iterator[dict]:
         values = (
             pin.lead_id,
             PinnedLead.Outcome(pin.outcome).label,
-            *(value_describe(pin.before.get(name)) for name in names),
-            *(value_describe(after[name]) if name in after else "" for name in names),
+            *(_export_value(pin.before.get(name)) for name in names),
+            *(_export_value(after[name]) if name in after else "" for name in names),
             message_in_words(pin.message),
             pin.message,
         )
         yield dict(zip(columns, values, strict=True))
+
+
+def _export_value(value) -> str:
+    """A value for an export file: an empty one is an empty cell, not "(empty)"."""
+    return "" if value is None or value == [] or value == "" else value_describe(value)
 
 
 @dataclass

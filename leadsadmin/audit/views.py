@@ -46,13 +46,20 @@ def audit_index(request):
     return render(request, "audit/index.html", context)
 
 
+def _attachment(response, filename: str):
+    """A download named `filename`, not a page the browser opens in a tab."""
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 @require_GET
 @permission_required(VIEW_AUDIT, raise_exception=True)
 def audit_export(request, fmt):
     _, operations = _filtered(request)
     rows = (records.operation_row(op) for op in operations.iterator(chunk_size=500))
     if fmt == "json":
-        return JsonResponse({"operations": list(rows)}, json_dumps_params={"indent": 1})
+        response = JsonResponse({"operations": list(rows)}, json_dumps_params={"indent": 1})
+        return _attachment(response, "audit-operations.json")
     lines = csv_lines(records.OPERATION_HEADER, (r.values() for r in rows))
     return csv_response(lines, "audit-operations.csv")
 
@@ -89,10 +96,11 @@ def audit_operation_export(request, operation_id, fmt):
     operation = get_object_or_404(BulkOperation, pk=operation_id)
     rows = records.lead_rows(operation)
     if fmt == "json":
-        return JsonResponse(
+        response = JsonResponse(
             {"operation": records.operation_row(operation), "leads": list(rows)},
             json_dumps_params={"indent": 1},
         )
+        return _attachment(response, f"operation-{operation.pk}-leads.json")
     lines = csv_lines(records.lead_columns(operation), (r.values() for r in rows))
     return csv_response(lines, f"operation-{operation.pk}-leads.csv")
 

@@ -76,15 +76,26 @@ def columns_select(keys) -> list[str]:
 class Cell:
     text: str = EMPTY
     tags: tuple[str, ...] = ()
+    note: str = ""  # beside the text, quieter: a related document's id ("#12")
+    more: int = 0  # list items left out of `tags`
+    whole: str = ""  # the whole value, when the cell shows only part of it
 
     @property
     def is_empty(self) -> bool:
         return self.text == EMPTY and not self.tags
 
     @property
+    def more_text(self) -> str:
+        return f"+{self.more} more" if self.more else ""
+
+    @property
     def full_text(self) -> str:
         """The whole value in one line: the table cuts long ones short."""
-        return ", ".join(self.tags) if self.tags else self.text
+        if self.whole:
+            return self.whole
+        if self.tags:
+            return ", ".join(self.tags)
+        return f"{self.text} ({self.note})" if self.note else self.text
 
 
 def lead_name(lead: dict, *, trim: str | None = None) -> str:
@@ -104,6 +115,8 @@ def value_cell(lead_field: LeadField, value) -> Cell:
     """The value as shown; date-times in the active (the user's) time zone."""
     if value is None or value == "" or value == []:
         return Cell()
+    if lead_field.type in RELATION_TYPES:
+        return _relation_cell(value)
     if isinstance(value, list):
         return Cell("", tuple(_plain(item) for item in value))
     if lead_field.type is FieldType.BOOLEAN:
@@ -113,9 +126,63 @@ def value_cell(lead_field: LeadField, value) -> Cell:
     return Cell(_plain(value))
 
 
+RELATION_TYPES = (FieldType.RELATION, FieldType.RELATION_LIST)
+# A related document's fields that may name it, the first one present wins.
+_NAME_FIELDS = ("name", "title", "fullName")
+SHOWN_ITEMS = 3  # a relation list shows this many, then "+N more"
+
+
+def needs_population(keys) -> bool:
+    """Whether any of the columns is a relation: then the leads are read with
+    depth 1, so that the API sends the related documents' names."""
+    return any(
+        COLUMNS[key].lead_field and COLUMNS[key].lead_field.type in RELATION_TYPES for key in keys
+    )
+
+
+def related_name(item) -> str:
+    """What names a related document (depth ≥ 1): its name, title, full name,
+    first and last name, or email; "" when it is a bare id or names nothing."""
+    if not isinstance(item, dict):
+        return ""
+    for name in _NAME_FIELDS:
+        if isinstance(item.get(name), str) and item[name].strip():
+            return item[name].strip()
+    person = " ".join(
+        str(item[part]).strip() for part in ("firstName", "lastName") if item.get(part)
+    )
+    email = item.get("email")
+    return person or (email.strip() if isinstance(email, str) else "")
+
+
+def related_id(item) -> str:
+    """The related document's id as "#12": never a bare number that reads as a count."""
+    return f"#{_plain(item.get('id') if isinstance(item, dict) else item)}"
+
+
+def related_text(item) -> str:
+    """One related document in words: "Dana Smith (#12)", or "#12" alone."""
+    name = related_name(item)
+    return f"{name} ({related_id(item)})" if name else related_id(item)
+
+
+def _relation_cell(value) -> Cell:
+    if not isinstance(value, list):
+        name = related_name(value)
+        return Cell(name, note=related_id(value)) if name else Cell(related_id(value))
+    shown = tuple(related_name(item) or related_id(item) for item in value[:SHOWN_ITEMS])
+    return Cell(
+        "",
+        shown,
+        more=max(0, len(value) - SHOWN_ITEMS),
+        whole=", ".join(related_text(item) for item in value),
+    )
+
+
 def csv_value(column: Column, doc: dict, tz: dt.tzinfo | None = None) -> str | int | float:
     """A value for the CSV file: lists joined with "; ", date-times ISO in the user's
-    zone, numbers as numbers (so the writer does not guard a negative one as a formula).
+    zone, numbers as numbers (so the writer does not guard a negative one as a formula),
+    related documents as "Dana Smith (#12)" or "#12", empty values as empty cells.
 
     Text is written as the API has it (the CSV writer makes it formula-safe):
     only spaces are trimmed from the name's parts, so a tab that leads a value
@@ -125,6 +192,9 @@ def csv_value(column: Column, doc: dict, tz: dt.tzinfo | None = None) -> str | i
     value = doc.get(column.key)
     if value is None:
         return ""
+    if column.lead_field.type in RELATION_TYPES:
+        items = value if isinstance(value, list) else [value]
+        return "; ".join(related_text(item) for item in items)
     if isinstance(value, list):
         return "; ".join(_plain(item) for item in value)
     if column.lead_field.type is FieldType.BOOLEAN:
@@ -138,6 +208,4 @@ def csv_value(column: Column, doc: dict, tz: dt.tzinfo | None = None) -> str | i
 
 
 def _plain(value) -> str:
-    if isinstance(value, dict):  # a populated relation (depth > 0)
-        return str(value.get("id", ""))
-    return str(value)
+    return "" if value is None else str(value)

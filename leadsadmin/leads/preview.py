@@ -21,6 +21,7 @@ from leadsadmin.leads.columns import (
     cell_of,
     columns_from_param,
     columns_select,
+    needs_population,
 )
 from leadsadmin.leads.models import ColumnPreference
 
@@ -28,6 +29,7 @@ PAGE_SIZES = (25, 50, 100)
 # More ids than this make a link too long for some proxies; "Select all N
 # matching" selects the filter itself instead.
 MAX_SELECTED = 500
+DEFAULT_API_SORT = "-createdAt,-id"
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,24 @@ class TableState:
         return self.sort.lstrip("-")
 
     @property
-    def api_sort(self) -> str | None:
+    def api_sort(self) -> str:
+        """The API's sort: the chosen column, then ``id`` the same way, so leads with
+        the same value (or none) keep one order on every page and in the export.
+        Without a choice: newest first, said outright rather than left to the
+        API's default, which the export could not repeat."""
         if not self.sort:
-            return None
-        return ("-" if self.sort.startswith("-") else "") + COLUMNS[self.sort_column].sort_field
+            return DEFAULT_API_SORT
+        way = "-" if self.sort.startswith("-") else ""
+        field_name = COLUMNS[self.sort_column].sort_field
+        return f"{way}id" if field_name == "id" else f"{way}{field_name},{way}id"
+
+    @property
+    def sort_text(self) -> str:
+        """The order in words, as the export's label says it."""
+        if not self.sort:
+            return "newest first"
+        way = "descending" if self.sort.startswith("-") else "ascending"
+        return f"by {COLUMNS[self.sort_column].label}, {way}"
 
 
 def table_state_from_querydict(query, remembered: tuple[str, ...] = ()) -> TableState:
@@ -187,7 +203,8 @@ class Preview:
 
 
 def lead_preview(*, client, where: dict, state: TableState, filter_qs: str) -> Preview:
-    """One ``find`` for the page shown: only the shown columns, depth 0. An API
+    """One ``find`` for the page shown: only the shown columns, at depth 1 when one
+    is a relation (for the related documents' names), else depth 0. An API
     failure becomes ``preview.error`` (a sentence), never an exception."""
     columns = [COLUMNS[key] for key in state.columns]
     headers = _headers(columns, state, filter_qs)
@@ -198,7 +215,7 @@ def lead_preview(*, client, where: dict, state: TableState, filter_qs: str) -> P
             sort=state.api_sort,
             limit=state.size,
             page=state.page,
-            depth=0,
+            depth=1 if needs_population(state.columns) else 0,
             select=columns_select(state.columns),
         )
     except LeadsApiError as exc:

@@ -122,7 +122,8 @@ def lead_detail(request, lead_id):
     if not (request.user.has_perm(VIEW_LEADS) or request.user.has_perm(VIEW_AUDIT)):
         raise PermissionDenied("Only sales ops, team leads and auditors can open a lead.")
     try:
-        lead = api.get_client().get(lead_id, depth=0)
+        # depth 1: the related documents' names, beside their ids
+        lead = api.get_client().get(lead_id, depth=1)
     except NotFound:
         raise Http404("There is no lead with this id.") from None
     except LeadsApiError as exc:
@@ -160,6 +161,7 @@ def export_csv(request):
             client=api.get_client(),
             tree=tree,
             columns=export_columns(request.GET, state.columns),
+            sort=state.api_sort,
             tz=timezone.get_current_timezone(),  # the stream is written after the view returns
         )
     except LeadsApiError as exc:

@@ -25,6 +25,13 @@ Deliberate differences, where the recorded behaviour is an adapter bug:
   body, then the where, then checks the key: without a key it answers a broken
   JSON body, a PATCH without a where or a where it cannot parse with their 400
   (or 500), where the sandbox answers 403 ("key first" in the contract tests).
+- relations: the reference server has no related collections (its relations are
+  number and JSON fields, which `depth` leaves alone). Here `salesRep` has one:
+  the sales reps `sandbox_seed` stores. A read with `depth` ≥ 1 (Payload's
+  default is 2) turns a stored rep's id into its document, `{id, name, email,
+  updatedAt, createdAt}`, as Payload populates a relationship; every other
+  relation, and an id naming no stored rep, stays an id, as Payload leaves an
+  id it cannot load.
 
 Limits Payload does not have (`limits`), answered in Payload's error shape:
 - a body over SANDBOX_MAX_BODY_BYTES (2 MiB) is 413, told by its Content-Length

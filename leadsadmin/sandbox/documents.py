@@ -77,6 +77,17 @@ def _truthy(value) -> bool:
     return bool(value) and value != "0" if isinstance(value, str) else bool(value)
 
 
+def sales_rep_doc(rep) -> dict:
+    """A populated `salesRep`: the related document as Payload returns it."""
+    return {
+        "id": rep.pk,
+        "name": rep.name,
+        "email": rep.email,
+        "updatedAt": payload_datetime(rep.updatedAt),
+        "createdAt": payload_datetime(rep.createdAt),
+    }
+
+
 def lead_doc(row: dict, fields: tuple[LeadField, ...] = DOC_FIELDS) -> dict:
     """The document for a row from `Lead.objects.values(...)`."""
     return {f.name: output_value(f, row[f.name]) for f in fields}

@@ -72,6 +72,22 @@ class LeadListValue(models.Model):
         return f"{self.field}={self.value}"
 
 
+class SalesRep(models.Model):
+    """A document of the related collection behind a lead's `salesRep`: the one
+    relation the sandbox can populate (`depth` ≥ 1). The other relations point
+    at collections the sandbox does not hold, so they stay ids, as Payload leaves
+    an id it cannot load."""
+
+    id = models.BigAutoField(primary_key=True)
+    name = models.TextField()
+    email = models.TextField()
+    createdAt = models.DateTimeField()
+    updatedAt = models.DateTimeField()
+
+    def __str__(self):
+        return self.name
+
+
 def hash_key(plain: str) -> str:
     # The keys are long random strings, so a plain SHA-256 is enough to make the
     # stored value useless to whoever reads the table.

@@ -30,11 +30,12 @@ from .documents import (
     lead_doc,
     list_rows,
     now_ms,
+    sales_rep_doc,
     selected_fields,
     stored_value_error,
 )
 from .limits import check_limit, check_offset, fits_int64, parse_json, too_deep
-from .models import Lead, LeadListValue
+from .models import Lead, LeadListValue, SalesRep
 from .where import (
     QueryError,
     ServerFault,
@@ -189,11 +190,39 @@ def _matching(query: dict, where) -> QuerySet:
     return leads_matching(where).order_by(*_order_by(_sort_param(query)))
 
 
-def _docs(ids: list[int], fields) -> list[dict]:
-    """Documents for ids, in the order of ids."""
+def _docs(ids: list[int], fields, depth: float) -> list[dict]:
+    """Documents for ids, in the order of ids, relations populated to `depth`."""
     rows = Lead.objects.filter(pk__in=ids).values(*(f.name for f in fields))
     by_id = {row["id"]: row for row in rows}
-    return [lead_doc(by_id[i], fields) for i in ids if i in by_id]
+    return _populated([lead_doc(by_id[i], fields) for i in ids if i in by_id], depth)
+
+
+# Payload's config.defaultDepth: a read without `depth` populates two levels.
+DEFAULT_DEPTH = 2.0
+POPULATED_RELATION = "salesRep"
+
+
+def _depth(query: dict) -> float:
+    """`depth` as Payload reads it: a number, else the default."""
+    depth = _number_param(query, "depth")
+    return depth if isinstance(depth, float) and not math.isnan(depth) else DEFAULT_DEPTH
+
+
+def _populated(docs: list[dict], depth: float) -> list[dict]:
+    """Payload's afterRead population at depth ≥ 1: a `salesRep` id that names a
+    stored sales rep becomes that rep's document; an id it cannot load stays the
+    id (so does every relation to a collection the sandbox does not hold)."""
+    if depth < 1:
+        return docs
+    rep_ids = {doc.get(POPULATED_RELATION) for doc in docs} - {None}
+    if not rep_ids:
+        return docs
+    reps = {rep.pk: rep for rep in SalesRep.objects.filter(pk__in=rep_ids)}
+    for doc in docs:
+        rep = reps.get(doc.get(POPULATED_RELATION))
+        if rep is not None:
+            doc[POPULATED_RELATION] = sales_rep_doc(rep)
+    return docs
 
 
 def _page_ids(ids, offset: float, limit) -> list[int]:
@@ -332,7 +361,7 @@ def leads_find(query: dict, *, authorized: bool) -> dict:
     ids = _page_ids(matches, paging.offset, paging.limit)
     if joined and not ids:
         return _empty_joined_page(paging.limit)
-    docs = _docs(ids, fields)
+    docs = _docs(ids, fields, _depth(query))
     totals = _counted(qs, all_ids, ids, paging, joined)
     if totals is None or not totals.total_docs:
         totals = _Totals(len(docs), 1.0, 1.0)
@@ -366,7 +395,7 @@ def lead_get(lead_id: str, query: dict, *, authorized: bool) -> dict:
     rows = list(Lead.objects.filter(pk=pk).values(*(f.name for f in fields))) if pk else []
     if not rows:
         raise PayloadError(404, NOT_FOUND)
-    return lead_doc(rows[0], fields)
+    return _populated([lead_doc(rows[0], fields)], _depth(query))[0]
 
 
 # --- writing ------------------------------------------------------------------
@@ -401,7 +430,7 @@ def leads_update(query: dict, body, *, authorized: bool) -> tuple[int, dict]:
             saved_ids, errors = [], [_internal_error(row[0]) for row in rows]
         else:
             saved_ids, errors = _validated(rows, changes_from_body(data), checked)
-    docs = _docs(saved_ids, fields)
+    docs = _docs(saved_ids, fields, _depth(query))
     total = len(docs) + len(errors)
     if errors:
         message = f"Unable to update {len(errors)} out of {total} {_lead_label(total)}."
@@ -473,7 +502,7 @@ def lead_update(lead_id: str, query: dict, body, *, authorized: bool) -> dict:
         if field_errors:
             raise PayloadError(400, _validation_error(pk, field_errors))
         _write([pk], changes.values)
-    return {"doc": _docs([pk], fields)[0], "message": "Updated successfully."}
+    return {"doc": _docs([pk], fields, _depth(query))[0], "message": "Updated successfully."}
 
 
 def _validation_error(lead_id: int, field_errors: list[FieldError]) -> dict:

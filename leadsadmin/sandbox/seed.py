@@ -3,7 +3,9 @@
 Values are drawn per field *type* from the schema; text and number fields with a
 known meaning (names, emails, cities, budgets, years...) get realistic values, the
 rest a plausible generic one. The first leads walk through every enum option, so
-every option occurs once there are at least as many leads as options.
+every option occurs once there are at least as many leads as options. The sales
+reps the leads' `salesRep` ids name (1 to SALES_REPS) are stored too, so that a
+read with `depth` ≥ 1 populates them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from django.db.models import Max
 
 from leadsadmin.schema import FIELDS, FieldType
 
-from .models import Lead
+from .models import Lead, SalesRep
 from .operations import leads_store
 
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
@@ -170,6 +172,8 @@ CREDIT = ("excellent", "good", "fair", "poor")
 AGE_RANGES = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 STREETS = ("Main St", "Oak Ave", "Maple Dr", "Cedar Ln", "Park Blvd", "Elm St")
 
+SALES_REPS = 20
+
 # How often a nullable field is left empty.
 NULL_RATE = 0.18
 
@@ -251,7 +255,7 @@ NUMBER_VALUES = {
     "yearLower": lambda rng, p: rng.randrange(2008, 2020),
     "yearUpper": lambda rng, p: rng.randrange(2018, 2026),
     "year": lambda rng, p: rng.randrange(2008, 2026),
-    "salesRep": lambda rng, p: rng.randrange(1, 21),
+    "salesRep": lambda rng, p: rng.randrange(1, SALES_REPS + 1),
     "customers": lambda rng, p: rng.randrange(1, 500),
     "latestEvent": lambda rng, p: rng.randrange(1, 3000),
 }
@@ -307,9 +311,33 @@ def sandbox_seed(count: int, seed: int = 0) -> int:
     on an empty table); returns how many were created."""
     start = (Lead.objects.aggregate(top=Max("id"))["top"] or 0) + 1
     rng = random.Random(seed)
+    _sales_reps_store(seed)
 
     def leads() -> Iterator[Lead]:
         for index in range(count):
             yield _lead(rng, start + index, index)
 
     return leads_store(leads())
+
+
+def _sales_reps_store(seed: int) -> None:
+    """Sales reps 1 to SALES_REPS, those not stored yet; drawn from a generator of
+    their own, so the leads are the same as without them."""
+    rng = random.Random(f"sales-reps-{seed}")
+    stored = set(SalesRep.objects.values_list("id", flat=True))
+    reps = []
+    for rep_id in range(1, SALES_REPS + 1):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        handle = f"{first}.{last}".lower().replace("'", "")
+        created = EPOCH - timedelta(days=rep_id)
+        if rep_id not in stored:
+            reps.append(
+                SalesRep(
+                    id=rep_id,
+                    name=f"{first} {last}",
+                    email=f"{handle}@dealer.example",
+                    createdAt=created,
+                    updatedAt=created,
+                )
+            )
+    SalesRep.objects.bulk_create(reps)

@@ -265,3 +265,29 @@ def test_save_the_filter_on_screen_load_it_and_delete_it(
     page.get_by_role("button", name="Delete saved filter Test reasons").click()
     expect(page.get_by_text("Deleted the saved filter.")).to_be_visible()
     expect(page.get_by_role("link", name="Test reasons")).to_have_count(0)
+
+
+def test_at_1280px_every_column_scrolls_in_the_tables_box_not_the_page(
+    page, sign_in, seeded_sandbox, live_server
+):
+    """Every column shown, the sales rep by name (its id beside it): the table
+    scrolls sideways inside its own box, the page never does."""
+    from leadsadmin.leads.columns import COLUMNS
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in(live_server.url, "salesops")
+    page.goto(f"{live_server.url}/leads/?cols=" + ",".join(COLUMNS))
+    expect(page.locator(".leads-table tbody tr")).to_have_count(25)
+    sizes = page.evaluate(
+        """() => {
+            const wrap = document.querySelector('.leads-table-wrap');
+            return {page: document.documentElement.scrollWidth, window: innerWidth,
+                    tableRight: wrap.getBoundingClientRect().right,
+                    inner: wrap.scrollWidth, outer: wrap.clientWidth};
+        }"""
+    )
+    assert sizes["page"] <= sizes["window"], sizes
+    assert sizes["tableRight"] <= sizes["window"], sizes
+    assert sizes["inner"] > sizes["outer"], sizes  # the box scrolls: every column is there
+    rep = page.locator(".leads-table tbody tr").first.locator("td").nth(6)
+    expect(rep).to_have_text(re.compile(r"^\w+ \w+ #\d+$"))  # the sales rep by name, then id

@@ -6,7 +6,7 @@ from leadsadmin.sandbox.seed import sandbox_seed
 
 
 class Command(BaseCommand):
-    help = "Adds N realistic, deterministic leads to the sandbox."
+    help = "Adds N realistic, deterministic leads to the sandbox, and the sales reps they name."
 
     def add_arguments(self, parser):
         parser.add_argument("--count", type=int, default=5000, help="how many leads (5000)")
