@@ -37,9 +37,29 @@ def problems(where) -> list[str]:
 
 
 def test_nested_or_and_is_the_bracket_form_payload_parses():
-    where = {"or": [{"and": [{"reason": {"equals": "Test"}}]}]}
-    assert where_query(where) == "where%5Bor%5D%5B0%5D%5Band%5D%5B0%5D%5Breason%5D%5Bequals%5D=Test"
-    assert pairs(where) == [("where[or][0][and][0][reason][equals]", "Test")]
+    where = {
+        "or": [{"and": [{"reason": {"equals": "Test"}}, {"year": {"equals": 2020}}]}, {"a": 1}]
+    }
+    where["or"][1] = {"reason": {"equals": "Duplicate"}}
+    assert where_query(where).startswith(
+        "where%5Bor%5D%5B0%5D%5Band%5D%5B0%5D%5Breason%5D%5Bequals%5D=Test&"
+    )
+    assert pairs(where) == [
+        ("where[or][0][and][0][reason][equals]", "Test"),
+        ("where[or][0][and][1][year][equals]", "2020"),
+        ("where[or][1][reason][equals]", "Duplicate"),
+    ]
+
+
+def test_a_where_too_deep_as_written_is_sent_compacted_when_that_fits():
+    # Lone groups and groups inside groups of the same kind say nothing more; they
+    # are dropped only when the where as written is deeper than the API reads.
+    lone = {"or": [{"and": [{"or": [{"and": [{"reason": {"in": ["Test"]}}]}]}]}]}
+    assert pairs(lone) == [("where[reason][in][0]", "Test")]
+    same_kind = _beside("or", {"or": [_beside("and", {"and": [{"reason": {"in": ["T"]}}]})]})
+    assert max(key.count("[") for key, _ in pairs(same_kind)) <= MAX_DEPTH
+    shallow = {"or": [{"and": [{"reason": {"equals": "Test"}}]}]}
+    assert pairs(shallow) == [("where[or][0][and][0][reason][equals]", "Test")]  # as written
 
 
 def test_lists_are_indexed_arrays_so_commas_stay_inside_a_value():
@@ -118,9 +138,15 @@ def test_several_operators_and_fields_keep_their_order_and_never_repeat_a_key():
 
 
 def test_and_or_keys_are_case_insensitive_and_sent_lowercase():
-    assert pairs({"OR": [{"reason": {"equals": "Test"}}]}) == [
-        ("where[or][0][reason][equals]", "Test")
+    assert pairs({"OR": [{"reason": {"equals": "Test"}}, {"city": {"equals": "c"}}]}) == [
+        ("where[or][0][reason][equals]", "Test"),
+        ("where[or][1][city][equals]", "c"),
     ]
+
+
+def _beside(combinator: str, node: dict) -> dict:
+    """`node` in a group of two (a lone group would be unwrapped, costing no depth)."""
+    return {combinator: [node, {"city": {"equals": "c"}}]}
 
 
 def test_encode_query_joins_pairs_and_encodes_keys():
@@ -276,10 +302,12 @@ def test_every_field_accepts_exactly_its_schema_operators():
 
 def test_depth_up_to_the_parsers_limit_is_sent_and_deeper_is_refused():
     # where[or][0][and][0][or][0][reason][in][0] = 9 segments; one more level = 11.
-    ok = {"or": [{"and": [{"or": [{"reason": {"in": ["Test"]}}]}]}]}
-    [(key, _)] = pairs(ok)
+    ok = _beside("or", _beside("and", _beside("or", {"reason": {"in": ["Test"]}})))
+    key = pairs(ok)[0][0]
     assert key.count("[") == 9 <= MAX_DEPTH
-    too_deep = {"or": [{"and": [{"or": [{"and": [{"reason": {"in": ["Test"]}}]}]}]}]}
+    too_deep = _beside(
+        "or", _beside("and", _beside("or", _beside("and", ok["or"][0]["and"][0]["or"][0])))
+    )
     assert any("nested too deeply" in p for p in problems(too_deep))
 
 
@@ -368,7 +396,9 @@ def test_a_value_with_commas_stays_one_list_element_after_parsing():
 
 
 def test_the_deepest_where_we_send_is_within_the_parsers_depth():
-    deepest = {"or": [{"and": [{"or": [{"and": [{"reason": {"equals": "x"}}]}]}]}]}
+    deepest = _beside(
+        "or", _beside("and", _beside("or", _beside("and", {"reason": {"equals": "x"}})))
+    )
     # where[or][0][and][0][or][0][and][0][reason][equals] = 10 segments
     assert parsed(deepest) == {"where": deepest}
 

@@ -74,6 +74,9 @@ def compile_where(where: dict | None, *, root: str = "where") -> CompiledWhere:
         return CompiledWhere(params=(), tree={}, summary="nothing", matches_nothing=True)
     params: list[tuple[str, str]] = []
     _flatten(tree, [root], params)
+    if any(key.count("[") > MAX_DEPTH for key, _ in params):
+        tree, params = _compact(tree), []
+        _flatten(tree, [root], params)
     too_deep = [key for key, _ in params if key.count("[") > MAX_DEPTH]
     if too_deep:
         problems.append(
@@ -296,6 +299,31 @@ def _reduce(node: dict):
                 else:
                     conditions[operator] = _value_text(operand)
             result[key] = conditions
+    return result
+
+
+def _compact(node):
+    """The same where with fewer levels: a lone group of one member is that member,
+    and a group inside a group of the same kind joins it. Used only when the plain
+    form is deeper than the API reads (each level costs two bracket segments)."""
+    if isinstance(node, list):
+        return [_compact(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    result = {}
+    for key, value in node.items():
+        if key not in ("and", "or"):
+            result[key] = value
+            continue
+        members = []
+        for child in _compact(value):
+            same_kind = isinstance(child, dict) and list(child) == [key]
+            members.extend(child[key] if same_kind else [child])
+        result[key] = members
+    if len(result) == 1:
+        ((key, value),) = result.items()
+        if key in ("and", "or") and len(value) == 1:
+            return value[0]
     return result
 
 
