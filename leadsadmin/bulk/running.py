@@ -25,7 +25,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from leadsadmin import api
-from leadsadmin.api.errors import ApiUnauthorized, LeadsApiError
+from leadsadmin.api.errors import ApiUnauthorized, LeadsApiError, RateLimited
 from leadsadmin.bulk.changes import body_applied
 from leadsadmin.bulk.models import BulkChunk, BulkOperation, PinnedLead
 from leadsadmin.bulk.signals import announce_ended
@@ -422,11 +422,12 @@ def _doubt_span(in_flight: dict) -> tuple[tuple[int, int], tuple[int, int]]:
 
 
 def _stop_reason(exc: LeadsApiError) -> str:
-    when = (
-        "once LEADS_API_KEY is a key the API accepts"
-        if isinstance(exc, ApiUnauthorized)
-        else "once the API is reachable"
-    )
+    if isinstance(exc, ApiUnauthorized):
+        when = "once LEADS_API_KEY is a key the API accepts"
+    elif isinstance(exc, RateLimited):
+        when = "in a minute, when the API takes calls again"
+    else:
+        when = "once the API is reachable"
     return (
         f"Stopped: {exc} The chunks already applied are recorded; "
         f"Retry failed runs the rest {when}."
