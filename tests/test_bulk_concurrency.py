@@ -5,6 +5,7 @@ newer run's takeover stop the sending."""
 
 import json
 import threading
+import time
 import uuid
 from collections import Counter
 from datetime import timedelta
@@ -37,7 +38,8 @@ CHUNK = 5
 class Recorder(httpx.BaseTransport):
     """Forwards to the sandbox, from several threads at once: counts the PATCHes,
     the most in flight at one time, and per lead how often the API said it
-    updated it. `on_patch(number)` runs as each PATCH starts."""
+    updated it. `on_patch(number)` runs as each PATCH starts; a response it
+    returns is the answer instead of the sandbox's."""
 
     def __init__(self, on_patch=None):
         self.inner = httpx.HTTPTransport()
@@ -55,7 +57,9 @@ class Recorder(httpx.BaseTransport):
             self.in_flight += 1
             self.most = max(self.most, self.in_flight)
         try:
-            self.on_patch(number)
+            instead = self.on_patch(number)
+            if isinstance(instead, httpx.Response):
+                return instead
             response = self.inner.handle_request(request)
             response.read()
         finally:
@@ -76,9 +80,13 @@ def recording_client(sandbox_api):
     Recorder (as `.transport`), with a limiter of its own."""
     clients = []
 
-    def make(on_patch=None, max_concurrent=0):
+    def make(on_patch=None, max_concurrent=0, sleeps=None):
         transport = Recorder(on_patch)
-        limiter = ApiLimiter(LocMemCache(f"bulk-{uuid.uuid4()}", {}), max_concurrent=max_concurrent)
+        # A 429's wait is noted in `sleeps`, not slept.
+        sleep = sleeps.append if sleeps is not None else time.sleep
+        limiter = ApiLimiter(
+            LocMemCache(f"bulk-{uuid.uuid4()}", {}), max_concurrent=max_concurrent, sleep=sleep
+        )
         client = LeadsClient(
             sandbox_api.url, sandbox_api.authorization, 10.0, transport, limiter=limiter
         )
@@ -237,3 +245,37 @@ def test_a_newer_runs_takeover_stops_sending_and_recording(applied, recording_cl
     assert client.transport.patches == 2
     assert operation.updated_count == 0
     assert not BulkChunk.objects.filter(operation=operation).exists()
+
+
+TOO_MANY = httpx.Response(
+    429, json={"errors": [{"message": "Slow down"}]}, headers={"Retry-After": "7"}
+)
+
+
+def test_a_chunk_answered_429_is_sent_again_after_the_wait_and_applied_once(
+    applied, recording_client
+):
+    expected = _open_ids()
+    operation = applied(2)
+    sleeps = []
+    client = recording_client(on_patch=lambda number: number == 3 and TOO_MANY, sleeps=sleeps)
+
+    assert _run(operation, client) == State.FINISHED
+
+    assert client.transport.updated == Counter(dict.fromkeys(expected, 1))
+    assert operation.updated_count == len(expected)
+    assert sleeps and all(0 < wait <= 7 for wait in sleeps)  # the pause, not slept here
+    assert client.transport.patches == len(_chunk_ids(operation)) + 1
+
+
+def test_a_run_rate_limited_past_its_retries_stops_saying_when_to_retry(applied, recording_client):
+    operation = applied(2)
+    client = recording_client(on_patch=lambda number: number >= 3 and TOO_MANY, sleeps=[])
+
+    assert _run(operation, client) == State.STOPPED
+
+    assert operation.stop_reason.startswith("Stopped: The leads API is rate-limiting us (429)")
+    assert operation.stop_reason.endswith(
+        "Retry failed runs the rest in a minute, when the API takes calls again."
+    )
+    assert operation.updated_count == 2 * CHUNK  # the chunks before were recorded
