@@ -85,7 +85,8 @@ class ApiLimiter:
 
     def pause_until(self, moment: float) -> None:
         """Every caller waits until ``moment`` (epoch seconds) before its next
-        request; a later pause already set stays."""
+        request; a later pause already set stays (read, then written: of two
+        429s at the same instant either wait may win, both are a few seconds)."""
         key = f"{self.prefix}:paused-until"
         current = self.cache.get(key)
         if current is not None and current >= moment:
