@@ -1,5 +1,6 @@
 """The sandbox served for benchmarks: seeded in a subprocess, then `runserver` in
-another, on whatever database `env["DATABASE_URL"]` names.
+another (or gunicorn with several worker processes: `workers=N`), on whatever
+database `env["DATABASE_URL"]` names.
 
 Used by bench_client.py, bench_sandbox.py, bench_bulk.py and bench_leads_page.py
 (a script's folder is on sys.path, so `from sandbox_server import prepare_sandbox, serving`).
@@ -9,6 +10,11 @@ Used by bench_client.py, bench_sandbox.py, bench_bulk.py and bench_leads_page.py
     count, authorization = prepare_sandbox(env, 100_000, "bench_x")
     with serving(env, authorization) as (process, base):  # base ends in /sandbox/api
         ...
+
+runserver is one process: its threads share one GIL, and on SQLite every write
+waits for the one writer lock, so concurrent requests are served about one at a
+time. To measure requests in parallel, serve with gunicorn (`workers=4`) on
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -80,12 +86,33 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict, authorization: str) -> tuple[subprocess.Popen, str]:
-    """`runserver` (TCP_NODELAY) on a free port; returns once the sandbox answers
-    an authorised count: (the process, the base URL ending in /sandbox/api)."""
-    port = free_port()
+def gunicorn_command(port: int, workers: int) -> list[str]:
+    """gunicorn with `workers` processes of one thread each (gthread keeps
+    connections alive; its listening socket sets TCP_NODELAY). A bulk PATCH's
+    URL (up to 8,000 bytes) passes gunicorn's default request-line limit of
+    4,094 bytes: raised to its maximum."""
+    return [
+        *(sys.executable, "-m", "gunicorn", "leadsadmin.wsgi:application"),
+        *("--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
+        *("--worker-class", "gthread", "--threads", "1", "--keep-alive", "30"),
+        *("--limit-request-line", "8190", "--log-level", "warning"),
+    ]
+
+
+def start_server(
+    env: dict, authorization: str, *, workers: int = 0, port: int = 0
+) -> tuple[subprocess.Popen, str]:
+    """`runserver` (TCP_NODELAY), or gunicorn with `workers` processes, on `port`
+    (0: a free one); returns once the sandbox answers an authorised count:
+    (the process, the base URL ending in /sandbox/api)."""
+    port = port or free_port()
+    command = (
+        gunicorn_command(port, workers)
+        if workers
+        else [sys.executable, "-c", SERVE, f"127.0.0.1:{port}"]
+    )
     server = subprocess.Popen(
-        [sys.executable, "-c", SERVE, f"127.0.0.1:{port}"],
+        command,
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -106,9 +133,9 @@ def start_server(env: dict, authorization: str) -> tuple[subprocess.Popen, str]:
 
 
 @contextmanager
-def serving(env: dict, authorization: str) -> Iterator[tuple[subprocess.Popen, str]]:
+def serving(env: dict, authorization: str, **options) -> Iterator[tuple[subprocess.Popen, str]]:
     """`start_server`, stopped on the way out."""
-    server, base = start_server(env, authorization)
+    server, base = start_server(env, authorization, **options)
     try:
         yield server, base
     finally:

@@ -38,6 +38,13 @@ def _bool(name, default):
     raise ImproperlyConfigured(f"{name} must be True or False, got {raw!r}")
 
 
+def _int_at_least(name, default, minimum):
+    value = _read(name, env.int, default)
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be {minimum} or more, got {value}")
+    return value
+
+
 DEBUG = _bool("DEBUG", True)
 
 _DEV_SECRET_KEY = "dev-only-insecure-key-set-SECRET_KEY-in-production"
@@ -91,6 +98,16 @@ if LEADS_API_URL and not LEADS_API_KEY:
 LEADS_API_TIMEOUT = _read("LEADS_API_TIMEOUT", env.float, 30.0)
 if LEADS_API_TIMEOUT <= 0:
     raise ImproperlyConfigured("LEADS_API_TIMEOUT must be a positive number of seconds")
+# A shared limit on calls to the leads API (0: none), counted in the cache below.
+LEADS_API_MAX_CONCURRENT = _int_at_least("LEADS_API_MAX_CONCURRENT", 0, 0)
+LEADS_API_MAX_PER_SECOND = _int_at_least("LEADS_API_MAX_PER_SECOND", 0, 0)
+# Django's cache. redis://HOST:6379/DB shares the API limits between processes and
+# machines; the default, local memory, only between the threads of one process.
+try:
+    _cache_url = env.str("CACHE_URL", default="") or "locmemcache://"
+    CACHES = {"default": environ.Env.cache_url_config(_cache_url)}
+except Exception as exc:  # django-environ raises several types for a bad URL
+    raise ImproperlyConfigured(f"CACHE_URL is malformed: {exc}") from None
 SANDBOX_ENABLED = _bool("SANDBOX_ENABLED", not LEADS_API_URL)
 if SANDBOX_ENABLED and not DEBUG and env.str("SANDBOX_ENABLED", default="").lower() != "true":
     # A production server must not quietly serve made-up leads behind an open API.
@@ -108,6 +125,8 @@ SANDBOX_MAX_LIMIT = _read("SANDBOX_MAX_LIMIT", env.int, 1000)
 # Bulk edits.
 BULK_CONFIRM_THRESHOLD = _read("BULK_CONFIRM_THRESHOLD", env.int, 500)
 BULK_CHUNK_SIZE = _read("BULK_CHUNK_SIZE", env.int, 100)
+# Chunks of one bulk operation sent at once (each waits for a turn under the limits above).
+BULK_CONCURRENCY = _int_at_least("BULK_CONCURRENCY", 1, 1)
 BULK_MAX_OPERATION_SIZE = _read("BULK_MAX_OPERATION_SIZE", env.int, 10_000)
 # Four eyes: a bulk edit of more leads than this needs another team lead's approval.
 BULK_APPROVAL_THRESHOLD = _read("BULK_APPROVAL_THRESHOLD", env.int, 1000)

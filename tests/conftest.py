@@ -1,6 +1,8 @@
 import importlib
+import os
 
 import pytest
+import redis
 from django.apps import apps
 from django.contrib.auth.models import Group, User
 
@@ -51,3 +53,36 @@ def client_as(client, make_user):
         return client
 
     return sign_in
+
+
+# --- Redis: the `redis` tests need one (REDIS_URL for RQ, TEST_REDIS_URL for the API
+# limits; both default to this machine's); without it they are
+# deselected with one line, and CI (CI or CONTRACT_TESTS_REQUIRED set) stops instead.
+
+missing_redis_line = pytest.StashKey[str]()
+
+
+def redis_missing_reason() -> str | None:
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/2")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping()
+    except redis.RedisError as exc:
+        return f"Redis at {url} not reachable ({type(exc).__name__})"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    wanting = [item for item in items if item.get_closest_marker("redis")]
+    if not wanting or (reason := redis_missing_reason()) is None:
+        return
+    line = f"{reason}: {len(wanting)} redis tests deselected"
+    if os.environ.get("CI") or os.environ.get("CONTRACT_TESTS_REQUIRED"):
+        raise pytest.UsageError(f"{line}, but CI needs them")
+    config.hook.pytest_deselected(items=wanting)
+    items[:] = [item for item in items if not item.get_closest_marker("redis")]
+    config.stash[missing_redis_line] = line
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if missing_redis_line in config.stash:
+        terminalreporter.write_line(config.stash[missing_redis_line], yellow=True)

@@ -1,10 +1,7 @@
 """Fixtures for the bulk worker tests (registered in tests/conftest.py): real
 `manage.py bulk_worker` processes on the test database, the sandbox made slow and
-counting what it applied, and the rule for machines without Redis.
-
-Tests marked `redis` need the Redis at REDIS_URL. Where it does not answer they are
-deselected with one line saying so; CI (CI or CONTRACT_TESTS_REQUIRED set) stops
-instead, like the contract tests without node.
+counting what it applied. Tests marked `redis` need a Redis: tests/conftest.py
+deselects them, with one line, on a machine without one (CI stops instead).
 """
 
 from __future__ import annotations
@@ -30,33 +27,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 BEAT_SECONDS = 0.2
 DEAD_AFTER = 1.0
 CHUNK_SIZE = 10
-
-missing_redis_line = pytest.StashKey[str]()
-
-
-def redis_missing_reason() -> str | None:
-    try:
-        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError as exc:
-        return f"Redis at REDIS_URL does not answer ({type(exc).__name__})"
-    return None
-
-
-def pytest_collection_modifyitems(config, items):
-    needing = [item for item in items if item.get_closest_marker("redis")]
-    if not needing or (reason := redis_missing_reason()) is None:
-        return
-    line = f"{reason}: {len(needing)} RQ tests skipped"
-    if os.environ.get("CI") or os.environ.get("CONTRACT_TESTS_REQUIRED"):
-        raise pytest.UsageError(f"{line}, but this is CI (CI or CONTRACT_TESTS_REQUIRED is set)")
-    config.hook.pytest_deselected(items=needing)
-    items[:] = [item for item in items if not item.get_closest_marker("redis")]
-    config.stash[missing_redis_line] = line
-
-
-def pytest_terminal_summary(terminalreporter, config):
-    if missing_redis_line in config.stash:
-        terminalreporter.write_line(config.stash[missing_redis_line], yellow=True)
 
 
 def database_url() -> str:

@@ -5,6 +5,7 @@ import json
 import logging
 import threading
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from urllib.parse import parse_qsl
 
 import httpx
@@ -37,6 +38,7 @@ from leadsadmin.api.errors import (
 KEY = "k3y-s3cr3t-0123456789abcdef"
 AUTHORIZATION = f"users API-Key {KEY}"
 BASE = "http://leads.test/api"
+NOW = 1_800_000_000.0
 
 
 def page(docs, total=None, limit=10, page_no=1):
@@ -64,6 +66,11 @@ class Api:
         self.answers = list(answers)
         self.requests: list[httpx.Request] = []
         self.sleeps: list[float] = []
+        self.now = NOW  # a clock that moves only when the client sleeps
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -80,7 +87,8 @@ class Api:
             AUTHORIZATION,
             5.0,
             transport=httpx.MockTransport(self.handle),
-            sleep=self.sleeps.append,
+            sleep=self.sleep,
+            clock=lambda: self.now,
             **kwargs,
         )
 
@@ -504,10 +512,32 @@ def test_an_unexpected_4xx_is_a_leads_api_error():
 # --- rate limits ---
 
 
-def test_a_429_on_a_read_waits_as_asked_then_retries():
-    api = Api(ok({}, status=429, headers={"Retry-After": "2"}), ok(page([])))
-    assert api.client().find().total_docs == 0
-    assert api.sleeps == [2.0]
+def http_date(moment: float) -> str:
+    return format_datetime(datetime.fromtimestamp(moment, UTC), usegmt=True)
+
+
+READ = ("GET", lambda c: c.find().total_docs == 0, ok(page([])))
+WRITE = ("PATCH", lambda c: next(c.update_ids([1], {"reason": "Test"})).ok, None)
+
+
+@pytest.mark.parametrize(("method", "call", "answer"), [READ, WRITE])
+@pytest.mark.parametrize("retry_after", ["3", "date"])
+def test_a_429_is_waited_out_as_asked_then_sent_again(method, call, answer, retry_after):
+    """The request was not processed: a read and a write alike are sent again
+    once the wait is over, given in seconds or as an HTTP date."""
+    api = Api(answer or patch_echo)
+    value = retry_after if retry_after != "date" else http_date(api.now + 3)
+    api.answers.insert(0, ok({}, status=429, headers={"Retry-After": value}))
+    assert call(api.client())
+    assert api.sleeps == [3.0]
+    assert [request.method for request in api.requests] == [method, method]
+
+
+def test_a_429_with_an_http_date_in_the_past_is_retried_at_once():
+    api = Api(ok({}, status=429, headers={"Retry-After": http_date(NOW - 60)}), ok(page([])))
+    api.client().find()
+    assert api.sleeps == []
+    assert len(api.requests) == 2
 
 
 def test_a_429_asking_for_too_long_a_wait_is_reported_with_the_delay():
@@ -515,24 +545,42 @@ def test_a_429_asking_for_too_long_a_wait_is_reported_with_the_delay():
     with pytest.raises(RateLimited) as caught:
         api.client().find()
     assert caught.value.retry_after == 120
-    assert "try again in 120 s" in str(caught.value)
+    assert str(caught.value).startswith(
+        "The leads API is rate-limiting us (429) and asks us to wait 120 s;"
+    )
     assert api.sleeps == []
     assert len(api.requests) == 1
 
 
-def test_a_429_with_an_http_date_is_understood():
-    api = Api(ok({}, status=429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}))
-    api.answers.append(ok(page([])))
-    api.client().find()
-    assert api.sleeps == [0.0] or api.sleeps == []  # a date in the past: retry at once
+def test_429_waits_stay_within_one_budget_per_call():
+    too_many = ok({}, status=429, headers={"Retry-After": "40"})
+    api = Api(too_many, too_many, patch_echo)
+    with pytest.raises(RateLimited):
+        api.client().update_where({"id": {"equals": 1}}, {"reason": "Test"})
+    assert api.sleeps == [40.0]  # a second 40 s would pass the 60 s budget
+    assert len(api.requests) == 2
 
 
-def test_a_429_on_a_write_is_not_retried():
-    api = Api(ok({}, status=429, headers={"Retry-After": "1"}), patch_echo)
+@pytest.mark.parametrize(("method", "call", "answer"), [READ, WRITE])
+def test_a_429_forever_ends_in_the_typed_error_with_a_plain_message(method, call, answer):
+    api = Api(ok({}, status=429, headers={"Retry-After": "1"}))
     with pytest.raises(RateLimited) as caught:
-        next(api.client().update_ids([1], {"reason": "Test"}))
-    assert caught.value.retry_after == 1
-    assert len(api.requests) == 1
+        call(api.client())
+    assert caught.value.status == 429
+    assert str(caught.value) == (
+        "The leads API is rate-limiting us (429) and asks us to wait 1 s; a call waits at "
+        "most 60 s over 3 tries. Try again in a minute; if it keeps happening, lower "
+        "LEADS_API_MAX_PER_SECOND or LEADS_API_MAX_CONCURRENT."
+    )
+    assert api.sleeps == [1.0, 1.0]
+    assert [request.method for request in api.requests] == [method] * 3
+
+
+def test_a_429_without_retry_after_backs_off_and_retries():
+    api = Api(ok({}, status=429), patch_echo)
+    [result] = api.client().update_ids([4], {"reason": "Test"})
+    assert result.ok
+    assert len(api.sleeps) == 1 and 0 < api.sleeps[0] <= 0.2
 
 
 # --- writes: retried only when the request never left --------------------------------------

@@ -41,6 +41,10 @@ def start(**overrides):
         ({"LEADS_API_TIMEOUT": "-1"}, "LEADS_API_TIMEOUT"),
         ({"DEBUG": "False", "SECRET_KEY": "k" * 50}, "SANDBOX_ENABLED"),
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+        ({"LEADS_API_MAX_CONCURRENT": "-1"}, "LEADS_API_MAX_CONCURRENT"),
+        ({"LEADS_API_MAX_PER_SECOND": "lots"}, "LEADS_API_MAX_PER_SECOND"),
+        ({"CACHE_URL": "nosuchcache://x"}, "CACHE_URL"),
+        ({"BULK_CONCURRENCY": "0"}, "BULK_CONCURRENCY"),
     ],
 )
 def test_bad_setting_stops_startup_naming_the_variable(overrides, named):

@@ -7,10 +7,17 @@ no per-call state, so one instance serves runserver threads and the task worker.
 
 Retries: reads (GET, and POST-as-GET) retry with jittered exponential backoff on
 connection failures (refused, DNS, connect timeout, a dropped keep-alive
-connection), 429 (honouring ``Retry-After`` up to ``max_retry_after`` seconds),
-502, 503 and 504. Writes retry only when the request provably never reached the
-server (connect error, connect timeout, no free connection in the pool); never
-after a read timeout or a 5xx, since Payload may have written by then.
+connection), 502, 503 and 504. Writes retry only when the request provably never
+reached the server (connect error, connect timeout, no free connection in the
+pool), or on a 429 (the API did not process it); never after a read timeout or
+a 5xx, since Payload may have written by then. A 429 is retried for reads and
+writes after its ``Retry-After`` (seconds or an HTTP date), all waits of one call
+together at most ``max_retry_after`` seconds, and pauses every caller sharing
+the limiter until then.
+
+Limits: every attempt takes its turn from an ApiLimiter (api/limits.py): the
+shared maximum of concurrent requests and requests per second, and the pause
+after a 429. ``get_client()`` gives it the settings' limits in Django's cache.
 
 Logging: one INFO line per HTTP attempt on ``leadsadmin.api`` with method, path,
 a where summary of fields and operators (never values: they may be personal
@@ -45,6 +52,7 @@ from leadsadmin.api.errors import (
     ValidationFailed,
     WhereInvalid,
 )
+from leadsadmin.api.limits import ApiLimiter
 from leadsadmin.api.where import CompiledWhere, compile_where, encode_query
 from leadsadmin.core.values import iso_utc
 from leadsadmin.schema import FIELDS_BY_NAME
@@ -136,8 +144,10 @@ class LeadsClient:
         max_attempts: int = 3,
         backoff_base: float = 0.2,
         backoff_cap: float = 2.0,
-        max_retry_after: float = 10.0,
+        max_retry_after: float = 60.0,
         sleep=time.sleep,
+        clock=time.time,
+        limiter: ApiLimiter | None = None,
         locale: str | None = None,
         fallback_locale: str | None = None,
     ):
@@ -150,6 +160,10 @@ class LeadsClient:
         self._backoff_cap = backoff_cap
         self._max_retry_after = max_retry_after
         self._sleep = sleep
+        self._clock = clock
+        # None: a limiter of this client's own, without limits (it still keeps
+        # the pause a 429 asks for).
+        self._limiter = limiter or ApiLimiter(clock=clock, sleep=sleep)
         self._locale_params = [
             (name, value)
             for name, value in (("locale", locale), ("fallback-locale", fallback_locale))
@@ -479,9 +493,13 @@ class LeadsClient:
         summary = compiled.summary if compiled is not None else "-"
         slept = 0.0
         for attempt in range(1, self._max_attempts + 1):
-            started = time.perf_counter()
             try:
-                response = self._http.request(method, url, content=content, headers=headers)
+                with self._limiter.turn(
+                    timeout=self.timeout, max_pause=self._max_retry_after - slept
+                ) as paused:
+                    slept += paused
+                    started = time.perf_counter()
+                    response = self._http.request(method, url, content=content, headers=headers)
             except httpx.TransportError as exc:
                 self._log(shown_method, path, summary, type(exc).__name__, started, attempt)
                 if attempt < self._max_attempts and _may_retry_after(exc, is_read):
@@ -490,11 +508,13 @@ class LeadsClient:
                 raise self._unreachable(exc, method, path) from None
             status = response.status_code
             self._log(shown_method, path, summary, status, started, attempt)
-            retry_after = _retry_after(response) if status in (429, 503) else None
-            if is_read and status in RETRY_STATUSES and attempt < self._max_attempts:
+            retry_after = _retry_after(response, self._clock()) if status in (429, 503) else None
+            # A 429 was not processed: a write may be sent again too.
+            retried = status == 429 or (is_read and status in RETRY_STATUSES)
+            if retried and attempt < self._max_attempts:
                 delay = self._retry_delay(retry_after, attempt, slept)
                 if delay is not None:
-                    slept += self._pause(delay)
+                    slept += self._wait_before_retry(status, delay)
                     continue
             return status, _answer_json(response, method, path), retry_after
         raise AssertionError("unreachable")  # the loop always returns or raises
@@ -509,6 +529,14 @@ class LeadsClient:
     def _backoff(self, attempt: int) -> float:
         ceiling = min(self._backoff_cap, self._backoff_base * 2 ** (attempt - 1))
         return ceiling * (0.5 + random.random() / 2)
+
+    def _wait_before_retry(self, status: int, delay: float) -> float:
+        if status != 429:
+            return self._pause(delay)
+        # Everyone sharing the limiter waits; this call's next turn waits it out
+        # (and counts what it waited).
+        self._limiter.pause_until(self._clock() + delay)
+        return 0.0
 
     def _pause(self, seconds: float) -> float:
         if seconds > 0:
@@ -590,9 +618,12 @@ class LeadsClient:
         if status == 404:
             raise NotFound(f"The leads API found no {what} (HTTP 404).{said}", status=404)
         if status == 429:
-            wait = f"try again in {retry_after:g} s" if retry_after else "try again shortly"
+            asks = f" and asks us to wait {retry_after:.0f} s" if retry_after else ""
             raise RateLimited(
-                f"The leads API is limiting how fast it is called; {wait}.",
+                f"The leads API is rate-limiting us (429){asks}; a call waits at most "
+                f"{self._max_retry_after:g} s over {self._max_attempts} tries. Try again in a "
+                "minute; if it keeps happening, lower LEADS_API_MAX_PER_SECOND or "
+                "LEADS_API_MAX_CONCURRENT.",
                 retry_after=retry_after,
                 status=429,
             )
@@ -756,7 +787,7 @@ def _is_route_not_found(body) -> bool:
     ) or body is None
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def _retry_after(response: httpx.Response, now: float) -> float | None:
     value = response.headers.get("Retry-After")
     if not value:
         return None
@@ -768,7 +799,7 @@ def _retry_after(response: httpx.Response) -> float | None:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, moment.timestamp() - time.time())
+    return max(0.0, moment.timestamp() - now)
 
 
 def _may_retry_after(exc: httpx.TransportError, is_read: bool) -> bool:

@@ -81,6 +81,14 @@ class RateLimited(LeadsApiError):
         self.retry_after = retry_after
 
 
+class ApiBusy(RateLimited):
+    """Not sent: our own shared limit (LEADS_API_MAX_CONCURRENT or
+    LEADS_API_MAX_PER_SECOND) had no room for the call within the request timeout."""
+
+    def __init__(self, message: str):
+        super().__init__(message, retry_after=None, status=None)
+
+
 class ServerError(LeadsApiError):
     """5xx: the API failed; nothing the dashboard sent was wrong as far as we know."""
 

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+import queue
+import threading
+from collections import Counter, deque
+from concurrent.futures import Future
 from dataclasses import dataclass
+from itertools import islice
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections, transaction
@@ -22,7 +25,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from leadsadmin import api
-from leadsadmin.api.errors import ApiUnauthorized, LeadsApiError
+from leadsadmin.api.errors import ApiUnauthorized, LeadsApiError, RateLimited
 from leadsadmin.bulk.changes import body_applied
 from leadsadmin.bulk.models import BulkChunk, BulkOperation, PinnedLead
 from leadsadmin.bulk.signals import announce_ended
@@ -53,15 +56,16 @@ def bulk_operation_run(operation_id: int, run_token: str, *, client=None) -> str
     chunk's outcome, in order, in one transaction per chunk. Returns the state
     it ended in.
 
-    While chunk k's outcome is written, chunk k+1's PATCH is already on its way
-    (one sender thread, one request at a time): the bookkeeping overlaps the
-    API's work instead of adding to it. What makes that safe:
+    While chunk k's outcome is written, the PATCHes of chunks k+1 … k+N are
+    already on their way (N = BULK_CONCURRENCY sender threads; with N = 1 one
+    request at a time): the bookkeeping overlaps the API's work instead of adding
+    to it. Chunk k+N goes out when chunk k's answer is in. What makes that safe:
 
     - a chunk is sent only after a committed `in_flight` covers it: the claim
-      marks the first two chunks, and recording chunk k marks k+1 and k+2 (k+1
-      is on its way, k+2 goes out when k+1's answer is in);
-    - before each send the run checks it still owns the operation and nobody
-      asked to cancel: Cancel stops after the chunk in flight;
+      marks the first N+1 chunks, and recording chunk k marks k+1 … k+N+1
+      (k+1 … k+N are on their way, k+N+1 goes out when k+1's answer is in);
+    - before each further send the run checks it still owns the operation and
+      nobody asked to cancel: Cancel stops after the chunks in flight;
     - outcomes are written one chunk after the other, each in its own
       transaction, and only by the run holding the operation's token.
 
@@ -123,6 +127,7 @@ class _Run:
         self.token = token
         self.client = client
         self.chunk_size = max(1, settings.BULK_CHUNK_SIZE)
+        self.concurrency = max(1, settings.BULK_CONCURRENCY)
         self.chunk_number = BulkChunk.objects.filter(operation=operation).count()
         # What a previous run sent and never recorded (None: nothing).
         self.in_doubt = operation.in_flight
@@ -130,37 +135,41 @@ class _Run:
         self.chunks = self.pending_chunks()
 
     def until_done(self) -> str:
-        current, following = next(self.chunks, []), next(self.chunks, [])
-        if not current:
+        # The chunks sent before the first record: N at once, one more when the
+        # first answer is in.
+        window = list(islice(self.chunks, self.concurrency + 1))
+        if not window:
             return _finish(self.operation, self.token, State.FINISHED, "")
-        if not self.claim(current, following):
+        if not self.claim(window):
             return self.why_not_ours()
-        # One thread so the next chunk's PATCH (blocking httpx I/O, which frees the
-        # GIL) is on its way while this one's outcome is written; a single worker
-        # keeps one request at a time and the chunks in order.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-sender") as sender:
-            try:
-                return self.send_and_record(sender, current, following)
-            finally:
-                # A transport may have used the database from the sender thread.
-                sender.submit(connections.close_all)
+        # Sender threads: the PATCHes (blocking httpx I/O, which frees the GIL) are
+        # on their way while outcomes are written here, in order.
+        with _Senders(self.concurrency) as senders:
+            return self.send_and_record(senders, window)
 
-    def send_and_record(self, sender, current, following) -> str:
-        sending = sender.submit(self.send, current)
+    def send_and_record(self, senders: _Senders, window: list[list[_Pin]]) -> str:
+        """Sends the claimed chunks, then, as each answer comes in (in order),
+        the next chunk, and records the answered one with `in_flight` covering
+        the chunks on their way plus the one that may go out before the next record."""
+        first = window[: self.concurrency]
+        sending = deque((pins, senders.submit(self.send, pins)) for pins in first)
+        ahead = deque(window[self.concurrency :])  # covered by in_flight, not sent yet
         stopped = False
-        while current:
-            started, answer = sending.result()  # raises what the request raised
-            after = []
-            if following and self.may_send():
-                sending = sender.submit(self.send, following)
-                after = next(self.chunks, [])
-            elif following:
-                stopped, following = True, []  # cancelled, or a newer run took over
-            if not self.record(current, answer, started, self.in_flight(following, after)):
-                if following:
-                    sending.exception()  # let the request end; its outcome is not ours
+        while sending:
+            pins, answered = sending.popleft()
+            started, answer = answered.result()  # raises what the request raised
+            if ahead and self.may_send():
+                following = ahead.popleft()
+                sending.append((following, senders.submit(self.send, following)))
+                ahead.extend(islice(self.chunks, 1))
+            elif ahead:
+                stopped = True  # cancelled, or a newer run took over
+                ahead.clear()
+            in_flight = self.in_flight([chunk for chunk, _ in sending] + list(ahead))
+            if not self.record(pins, answer, started, in_flight):
+                for _, request in sending:
+                    request.exception()  # let the request end; its outcome is not ours
                 return self.why_not_ours()
-            current, following = following, after
         if stopped:
             return self.why_not_ours()
         return _finish(self.operation, self.token, State.FINISHED, "")
@@ -210,15 +219,15 @@ class _Run:
         if chunk:
             yield chunk
 
-    def claim(self, current: list[_Pin], following: list[_Pin]) -> bool:
-        """Still ours and not cancelled? Then note the first two chunks as in flight."""
+    def claim(self, window: list[list[_Pin]]) -> bool:
+        """Still ours and not cancelled? Then note the first chunks as in flight."""
         return bool(
             BulkOperation.objects.filter(
                 pk=self.operation.pk,
                 run_token=self.token,
                 state=State.RUNNING,
                 cancel_requested=False,
-            ).update(heartbeat_at=timezone.now(), in_flight=self.in_flight(current, following))
+            ).update(heartbeat_at=timezone.now(), in_flight=self.in_flight(window))
         )
 
     def may_send(self) -> bool:
@@ -236,15 +245,15 @@ class _Run:
             return _finish(current, self.token, State.CANCELLED, "Cancelled by a user.")
         return current.state  # a newer run took over
 
-    def in_flight(self, first: list[_Pin], second: list[_Pin]) -> dict | None:
-        """The span (in sending order) of the chunks that may be sent before the
-        next record, widened to what a previous run left in doubt until that is
-        recorded: a second crash must not forget it."""
+    def in_flight(self, chunks: list[list[_Pin]]) -> dict | None:
+        """The span of `chunks` (in sending order: those sent and not recorded,
+        and those that may be sent before the next record), widened to what a
+        previous run left in doubt until that is recorded: a second crash must
+        not forget it."""
         spans = [_doubt_span(self.in_doubt)] if self.in_doubt else []
-        if pins := first + second:
-            spans.append(
-                ((pins[0].body_index, pins[0].lead_id), (pins[-1].body_index, pins[-1].lead_id))
-            )
+        if chunks:
+            first, last = chunks[0][0], chunks[-1][-1]
+            spans.append(((first.body_index, first.lead_id), (last.body_index, last.lead_id)))
         if not spans:
             return None
         start, end = min(span[0] for span in spans), max(span[1] for span in spans)
@@ -383,6 +392,48 @@ class _Run:
         )
 
 
+class _Senders:
+    """`count` threads that send what is submitted, first come first served. Each
+    closes its own database connections when it ends: a transport may have
+    used the database from there."""
+
+    def __init__(self, count: int):
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.threads = [
+            threading.Thread(target=self.work, name=f"bulk-sender-{n}", daemon=True)
+            for n in range(count)
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def submit(self, function, *args) -> Future:
+        future: Future = Future()
+        self.jobs.put((future, function, args))
+        return future
+
+    def work(self) -> None:
+        try:
+            while (job := self.jobs.get()) is not None:
+                future, function, args = job
+                if future.set_running_or_notify_cancel():
+                    try:
+                        future.set_result(function(*args))
+                    except BaseException as exc:  # the caller's result() raises it
+                        future.set_exception(exc)
+        finally:
+            connections.close_all()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        # The requests on their way end first (a killed run's too).
+        for _ in self.threads:
+            self.jobs.put(None)
+        for thread in self.threads:
+            thread.join()
+
+
 class _Outcomes:
     """A chunk's outcomes, grouped so that leads with the same outcome, message,
     values after (and differences found, for a lead to check) share one UPDATE."""
@@ -439,11 +490,12 @@ def _doubt_span(in_flight: dict) -> tuple[tuple[int, int], tuple[int, int]]:
 
 
 def _stop_reason(exc: LeadsApiError) -> str:
-    when = (
-        "once LEADS_API_KEY is a key the API accepts"
-        if isinstance(exc, ApiUnauthorized)
-        else "once the API is reachable"
-    )
+    if isinstance(exc, ApiUnauthorized):
+        when = "once LEADS_API_KEY is a key the API accepts"
+    elif isinstance(exc, RateLimited):
+        when = "in a minute, when the API takes calls again"
+    else:
+        when = "once the API is reachable"
     return (
         f"Stopped: {exc} The chunks already applied are recorded; "
         f"Retry failed runs the rest {when}."
