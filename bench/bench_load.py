@@ -27,11 +27,16 @@ table logs every row update, so a lead updated twice shows), no lead outside the
 job got the value, the operation counts N updated, 0 errors, 0 conflicts in
 ceil(N / BULK_CHUNK_SIZE) chunks.
 
-``--kill-worker`` SIGKILLs task worker 1 while both jobs run (once the first has a
-quarter of its leads done), starts a fresh worker, and checks that both jobs
-still finish within ``--job-timeout`` with nobody acting. With plain
+``--kill-worker`` SIGKILLs task worker 1 once both jobs are running and each has
+a chunk done (so it dies mid-job), starts a fresh worker, and checks that both
+jobs still finish within ``--job-timeout`` with nobody acting. With plain
 ``db_worker`` the killed job stays "running" (its task is never picked up again),
 so that check fails until the worker command resumes stalled operations itself.
+
+Servers listen on ``--port`` (dashboard, 8140) and the next port (sandbox); their
+access and error logs and the workers' output go to var/bench-load/. Every
+process is stopped on the way out, Ctrl-C and SIGTERM included, and both
+databases dropped unless ``--keep``. The exit status is 0 when every check is met.
 
     uv run python bench/bench_load.py --quick          # 5 users, 2 x 1,000 leads
     uv run python bench/bench_load.py                  # 20 users, 2 x 10,000 leads
@@ -677,31 +682,8 @@ def checks(args, run, jobs, records, sandbox, logs, timing) -> list[tuple[str, b
         ),
         ("no thread failed", not run.problems, "; ".join(run.problems) or "none"),
     ]
-    chunk_size = _chunk_size()
     for job, op, found in zip(jobs, records, sandbox, strict=True):
-        chunks = math.ceil(job.size / chunk_size)
-        rows.append(
-            (
-                f"{job.name}: finished, {job.size:,} updated / 0 / 0 in {chunks} chunks",
-                op["state"] == "finished"
-                and (op["total"], op["updated"], op["errors"], op["conflicts"])
-                == (job.size, job.size, 0, 0)
-                and op["outcomes"] == Counter({"updated": job.size}),
-                f"{op['state']}, {op['updated']:,} / {op['errors']} / {op['conflicts']}, "
-                f"{op['chunks']} chunks, pins {dict(op['outcomes'])} {op['stop_reason']}",
-            )
-        )
-        rows.append(
-            (
-                f"{job.name}: every lead holds its value, none lost, none written twice",
-                found["holding"] == job.size
-                and found["stray"] == 0
-                and found["written_twice"] == 0
-                and found["writes"] == job.size,
-                f"{found['holding']:,} hold it, {job.size - found['holding']:,} do not, "
-                f"{found['written_twice']} written twice, {found['stray']} outside the job",
-            )
-        )
+        rows += job_checks(job, op, found)
     if args.kill_worker:
         kill = timing["kill"]
         rows.append(
@@ -714,10 +696,37 @@ def checks(args, run, jobs, records, sandbox, logs, timing) -> list[tuple[str, b
     return rows
 
 
-def _chunk_size() -> int:
+def job_checks(job: Job, op: dict, found: dict) -> list[tuple[str, bool, str]]:
+    """The operation's own record, then the sandbox's leads."""
     from django.conf import settings
 
-    return settings.BULK_CHUNK_SIZE
+    chunks = math.ceil(job.size / settings.BULK_CHUNK_SIZE)
+    recorded = (
+        op["state"] == "finished"
+        and (op["total"], op["updated"], op["errors"], op["conflicts"], op["chunks"])
+        == (job.size, job.size, 0, 0, chunks)
+        and op["outcomes"] == Counter({"updated": job.size})
+    )
+    in_sandbox = (
+        found["holding"] == job.size
+        and found["stray"] == 0
+        and found["written_twice"] == 0
+        and found["writes"] == job.size
+    )
+    return [
+        (
+            f"{job.name}: finished, {job.size:,} updated / 0 / 0 in {chunks} chunks",
+            recorded,
+            f"{op['state']}, {op['updated']:,} / {op['errors']} / {op['conflicts']}, "
+            f"{op['chunks']} chunks, pins {dict(op['outcomes'])} {op['stop_reason']}",
+        ),
+        (
+            f"{job.name}: every lead holds its value, none lost, none written twice",
+            in_sandbox,
+            f"{found['holding']:,} hold it, {job.size - found['holding']:,} do not, "
+            f"{found['written_twice']} written twice, {found['stray']} outside the job",
+        ),
+    ]
 
 
 def print_report(args, run, jobs, timing, logs, load_before) -> bool:
@@ -770,6 +779,41 @@ def arguments() -> argparse.Namespace:
     return args
 
 
+def serve_sandbox(args, cleanup: ExitStack) -> tuple[dict, str, str]:
+    """The seeded sandbox under gunicorn: (its environment, its base URL, the key)."""
+    env = {**os.environ, **ENV, "DATABASE_URL": f"{PG}/{SANDBOX_DB}", "SANDBOX_ENABLED": "True"}
+    for name in ("LEADS_API_URL", "LEADS_API_KEY"):
+        env.pop(name, None)
+    leads = 2 * args.leads_per_job + EXTRA_LEADS
+    _, authorization = prepare_sandbox(env, leads, "bench_load", args.seed)
+    writes_log_install()
+    _, api = cleanup.enter_context(
+        serving_gunicorn(
+            env, authorization, args.port + 1, workers=args.sandbox_workers, log_dir=LOG_DIR
+        )
+    )
+    return env, api, authorization
+
+
+def serve_dashboard(args, cleanup: ExitStack, env: dict) -> tuple[str, TaskWorkers, list[str]]:
+    """The dashboard under gunicorn and two task workers: (its base URL, the
+    workers, the sales-ops user names)."""
+    names = dashboard_prepare(env, args.users)
+    from django.db import connections
+
+    cleanup.callback(connections.close_all)  # this process's, before the drop
+    base = f"http://127.0.0.1:{args.port}"
+    dashboard = start_gunicorn(
+        env, args.port, workers=args.workers, ready_url=f"{base}/login/", log_dir=LOG_DIR
+    )
+    cleanup.callback(stop, dashboard)
+    workers = TaskWorkers(env)
+    cleanup.callback(workers.stop_all)
+    workers.start()
+    workers.start()
+    return base, workers, names
+
+
 def main() -> int:
     args = arguments()
     load_before = os.getloadavg()[0]
@@ -782,26 +826,7 @@ def main() -> int:
         databases_create()
         if not args.keep:
             cleanup.callback(databases_drop)
-        sandbox_env = {
-            **os.environ,
-            **ENV,
-            "DATABASE_URL": f"{PG}/{SANDBOX_DB}",
-            "SANDBOX_ENABLED": "True",
-        }
-        for name in ("LEADS_API_URL", "LEADS_API_KEY"):
-            sandbox_env.pop(name, None)
-        leads = 2 * args.leads_per_job + EXTRA_LEADS
-        _, authorization = prepare_sandbox(sandbox_env, leads, "bench_load", args.seed)
-        writes_log_install()
-        _, api = cleanup.enter_context(
-            serving_gunicorn(
-                sandbox_env,
-                authorization,
-                args.port + 1,
-                workers=args.sandbox_workers,
-                log_dir=LOG_DIR,
-            )
-        )
+        sandbox_env, api, authorization = serve_sandbox(args, cleanup)
         env = {
             **sandbox_env,
             "DATABASE_URL": f"{PG}/{DASHBOARD_DB}",
@@ -809,23 +834,11 @@ def main() -> int:
             "LEADS_API_URL": api,
             "LEADS_API_KEY": authorization,
         }
-        names = dashboard_prepare(env, args.users)
-        base = f"http://127.0.0.1:{args.port}"
-        dashboard = start_gunicorn(
-            env, args.port, workers=args.workers, ready_url=f"{base}/login/", log_dir=LOG_DIR
-        )
-        cleanup.callback(stop, dashboard)
-        workers = TaskWorkers(env)
-        cleanup.callback(workers.stop_all)
-        workers.start()
-        workers.start()
+        base, workers, names = serve_dashboard(args, cleanup, env)
         print(f"serving: dashboard {base}, sandbox {api}; logs in {LOG_DIR}")
         run, jobs, timing = run_load(args, base, workers, names)
         logs = {"dashboard": access_log(args.port), "sandbox": access_log(args.port + 1)}
         met = print_report(args, run, jobs, timing, logs, load_before)
-        from django.db import connections
-
-        connections.close_all()  # before the databases are dropped
     return 0 if met else 1
 
 
