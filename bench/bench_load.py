@@ -477,6 +477,7 @@ def run_load(args, base: str, workers: TaskWorkers, names: list[str]) -> tuple[R
     for thread in threads:
         thread.join()
     run = Run()
+    skip = len(access_lines(args.port))  # the sign-ins and the warm-up
     users = [
         threading.Thread(
             target=user_loop,
@@ -489,6 +490,7 @@ def run_load(args, base: str, workers: TaskWorkers, names: list[str]) -> tuple[R
         user.start()
     try:
         jobs, timing = start_jobs(args, leads_clients, run)
+        timing["log_skip"] = skip
         watch(args, run, jobs, workers, timing)
     finally:
         run.stop.set()  # on Ctrl-C too: the users stop before their servers do
@@ -611,8 +613,7 @@ def sandbox_record(job: Job) -> dict:
 def access_log(port: int) -> dict:
     """5xx answers and bulk PATCHes in a gunicorn access log (ACCESS_LOG_FORMAT)."""
     counts = Counter()
-    path = LOG_DIR / f"gunicorn-{port}-access.log"
-    for line in path.read_text().splitlines() if path.exists() else []:
+    for line in access_lines(port):
         status, method, url = [*line.split(), "", "", ""][:3]
         counts["requests"] += 1
         counts["5xx"] += status.startswith("5")
@@ -620,7 +621,51 @@ def access_log(port: int) -> dict:
     return counts
 
 
+# The dashboard's requests as its access log tells them apart: (label, method,
+# path, htmx target or None for any).
+SERVER_KINDS = (
+    ("GET /leads/, whole page", "GET", r"/leads/", "-"),
+    ("GET /leads/, htmx workspace (filter change)", "GET", r"/leads/", "workspace"),
+    ("GET /leads/, htmx preview (page, sort)", "GET", r"/leads/", "preview"),
+    ("GET /leads/<id>/ (detail)", "GET", r"/leads/\d+/", None),
+    ("GET /leads/export.csv", "GET", r"/leads/export\.csv", None),
+    ("POST /bulk/new (count + pin)", "POST", r"/bulk/new", None),
+    ("GET /bulk/<id>/ (operation poll)", "GET", r"/bulk/\d+/", None),
+)
+
+
+def access_lines(port: int) -> list[str]:
+    path = LOG_DIR / f"gunicorn-{port}-access.log"
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def server_times(port: int, skip: int) -> dict[str, list[float]]:
+    """Milliseconds inside a dashboard worker per SERVER_KINDS, from the access
+    log after its first `skip` lines (sign-ins and warm-up)."""
+    times: dict[str, list[float]] = {label: [] for label, *_ in SERVER_KINDS}
+    for line in access_lines(port)[skip:]:
+        _, method, url, ms, target = [*line.split(), "", "", "", "", ""][:5]
+        for label, wanted, pattern, hx_target in SERVER_KINDS:
+            if method == wanted and re.fullmatch(pattern, url) and hx_target in (None, target):
+                times[label].append(float(ms))
+    return times
+
+
 # ------------------------------------------------------------------ the report
+
+
+def print_server_times(times: dict[str, list[float]]) -> None:
+    print(
+        "\n| dashboard request, time inside a gunicorn worker (access log; "
+        "not the wait for a free worker) | requests | p50 | p95 | p99 |"
+    )
+    print("|---|---|---|---|---|")
+    for label, ms in times.items():
+        if ms:
+            print(
+                f"| {label} | {len(ms):,} | {statistics.median(ms):.0f} ms "
+                f"| {percentile(ms, 95):.0f} ms | {percentile(ms, 99):.0f} ms |"
+            )
 
 
 def print_pages(run: Run) -> None:
@@ -748,6 +793,7 @@ def print_report(args, run, jobs, timing, logs, load_before) -> bool:
         f"(bulk PATCHes: {logs['sandbox']['patch']:,})\n"
     )
     print_pages(run)
+    print_server_times(server_times(args.port, timing["log_skip"]))
     print_jobs(jobs, records, sandbox)
     print("\n| check | met | figures |\n|---|---|---|")
     results = checks(args, run, jobs, records, sandbox, logs, timing)

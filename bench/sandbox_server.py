@@ -130,8 +130,9 @@ def serving(env: dict, authorization: str) -> Iterator[tuple[subprocess.Popen, s
 # gunicorn's largest request line (its default, 4094, refuses a bulk chunk's PATCH:
 # 100 ids in the query string, which the client allows up to 8000 bytes).
 LIMIT_REQUEST_LINE = "8190"
-# Access log lines: status, method, path (no query: a PATCH's is 5 KB) and time.
-ACCESS_LOG_FORMAT = "%(s)s %(m)s %(U)s %(M)s"
+# Access log lines: status, method, path (no query: a PATCH's is 5 KB), time in
+# the worker (ms) and the htmx target ("-" for none).
+ACCESS_LOG_FORMAT = "%(s)s %(m)s %(U)s %(M)s %({hx-target}i)s"
 
 
 def start_gunicorn(
