@@ -15,10 +15,14 @@ runserver is one process: its threads share one GIL, and on SQLite every write
 waits for the one writer lock, so concurrent requests are served about one at a
 time. To measure requests in parallel, serve with gunicorn (`workers=4`) on
 PostgreSQL.
+bench_load.py serves it with gunicorn instead (`serving_gunicorn`), and its
+dashboard too (`start_gunicorn`).
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -41,7 +45,7 @@ from leadsadmin.sandbox.seed import sandbox_seed
 wanted = int(sys.argv[1])
 have = Lead.objects.count()
 if have < wanted:
-    sandbox_seed(wanted - have)
+    sandbox_seed(wanted - have, seed=int(sys.argv[3]))
 _, plain = ApiKey.issue(sys.argv[2])
 print(Lead.objects.count())
 print(ApiKey.header_value(plain))
@@ -61,12 +65,13 @@ call_command("runserver", sys.argv[1], use_reloader=False)
 """
 
 
-def prepare_sandbox(env: dict, leads: int, key_name: str) -> tuple[int, str]:
-    """Migrates, seeds up to `leads` leads (keeps what is there) and issues a key:
-    (the number of leads, the key's full Authorization header value)."""
+def prepare_sandbox(env: dict, leads: int, key_name: str, seed: int = 0) -> tuple[int, str]:
+    """Migrates, seeds up to `leads` leads (keeps what is there; `seed` is
+    sandbox_seed's random seed) and issues a key: (the number of leads, the key's
+    full Authorization header value)."""
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-c", PREPARE, str(leads), key_name],
+        [sys.executable, "-c", PREPARE, str(leads), key_name, str(seed)],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -86,6 +91,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# gunicorn's largest request line (its default, 4094, refuses a bulk chunk's PATCH:
+# 100 ids in the query string, which the client allows up to 8000 bytes).
+LIMIT_REQUEST_LINE = "8190"
+
+
 def gunicorn_command(port: int, workers: int) -> list[str]:
     """gunicorn with `workers` processes of one thread each (gthread keeps
     connections alive; its listening socket sets TCP_NODELAY). A bulk PATCH's
@@ -95,7 +105,7 @@ def gunicorn_command(port: int, workers: int) -> list[str]:
         *(sys.executable, "-m", "gunicorn", "leadsadmin.wsgi:application"),
         *("--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
         *("--worker-class", "gthread", "--threads", "1", "--keep-alive", "30"),
-        *("--limit-request-line", "8190", "--log-level", "warning"),
+        *("--limit-request-line", LIMIT_REQUEST_LINE, "--log-level", "warning"),
     ]
 
 
@@ -119,17 +129,22 @@ def start_server(
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}/sandbox/api"
+    wait_answering(server, f"{base}/leads/count", {"Authorization": authorization})
+    return server, base
+
+
+def wait_answering(server: subprocess.Popen, url: str, headers: dict | None = None) -> None:
+    """Returns once `url` answers 2xx; stops `server` and exits if it never does."""
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and server.poll() is None:
         try:
-            response = httpx.get(f"{base}/leads/count", headers={"Authorization": authorization})
-            if response.is_success:
-                return server, base
+            if httpx.get(url, headers=headers).is_success:
+                return
         except httpx.TransportError:
             pass
         time.sleep(0.2)
-    server.kill()
-    raise SystemExit("the sandbox server did not start")
+    stop(server)
+    raise SystemExit(f"the server for {url} did not start")
 
 
 @contextmanager
@@ -141,3 +156,69 @@ def serving(env: dict, authorization: str, **options) -> Iterator[tuple[subproce
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+# Access log lines: status, method, path (no query: a PATCH's is 5 KB), time in
+# the worker (ms) and the htmx target ("-" for none).
+ACCESS_LOG_FORMAT = "%(s)s %(m)s %(U)s %(M)s %({hx-target}i)s"
+
+
+def start_gunicorn(
+    env: dict, port: int, *, workers: int, ready_url: str, headers=None, log_dir: Path
+) -> subprocess.Popen:
+    """`gunicorn_command` on 127.0.0.1:`port` in its own process group, logging to
+    `log_dir`/gunicorn-<port>-{access,error}.log; returns once `ready_url` answers 2xx."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    server = subprocess.Popen(
+        [
+            *gunicorn_command(port, workers),
+            *("--access-logfile", str(log_dir / f"gunicorn-{port}-access.log")),
+            *("--access-logformat", ACCESS_LOG_FORMAT),
+            *("--error-logfile", str(log_dir / f"gunicorn-{port}-error.log")),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    wait_answering(server, ready_url, headers)
+    return server
+
+
+@contextmanager
+def serving_gunicorn(
+    env: dict, authorization: str, port: int, *, workers: int, log_dir: Path
+) -> Iterator[tuple[subprocess.Popen, str]]:
+    """The sandbox under gunicorn (`env` must say SANDBOX_ENABLED=True), stopped
+    on the way out: (the master process, the base URL ending in /sandbox/api)."""
+    base = f"http://127.0.0.1:{port}/sandbox/api"
+    server = start_gunicorn(
+        env,
+        port,
+        workers=workers,
+        ready_url=f"{base}/leads/count",
+        headers={"Authorization": authorization},
+        log_dir=log_dir,
+    )
+    try:
+        yield server, base
+    finally:
+        stop(server)
+
+
+def stop(process: subprocess.Popen, timeout: float = 10) -> None:
+    """SIGTERM, then SIGKILL after `timeout` seconds; the process's whole group
+    when it leads its own (gunicorn's workers with their master)."""
+    if process.poll() is not None:
+        return
+    own_group = os.getpgid(process.pid) == process.pid
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        if own_group:
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
+        process.wait()
