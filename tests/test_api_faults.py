@@ -851,8 +851,13 @@ def test_httpx_does_not_log_urls_with_where_values(caplog):
 
 def test_iter_leads_refuses_a_where_too_deep_for_its_later_pages_before_sending():
     api = Api(ok(page([])))
+
     # 10 segments alone (fits); too deep once `id > last` has to be AND-ed around it.
-    deepest = {"or": [{"and": [{"or": [{"and": [{"reason": {"equals": "x"}}]}]}]}]}
+    # Each group has two members, so no level can be left out.
+    def beside(combinator, node):
+        return {combinator: [node, {"city": {"equals": "c"}}]}
+
+    deepest = beside("or", beside("and", beside("or", beside("and", {"reason": {"equals": "x"}}))))
     where = {**deepest, "id": {"greater_than": 3}}
     with pytest.raises(WhereInvalid, match="nested too deeply"):
         api.client().iter_leads(where)
