@@ -118,6 +118,7 @@ def test_exports_carry_the_filtered_list_and_csv_is_formula_safe(client_as, oper
     data = json.loads(client.get("/audit/operations.json?user=bob").content)
     assert [row["operation"] for row in data["operations"]] == [operations["reason"].pk]
     assert data["operations"][0]["reviewed_by"] == "bob"
+    assert client.get("/audit/operations.xml").status_code == 404  # not a CSV named .xml
 
 
 def _text(response) -> str:

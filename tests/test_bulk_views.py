@@ -584,8 +584,13 @@ def test_a_review_can_be_discarded_and_states_its_reason_under_one_name(
     assert operation.state == State.DISCARDED
     page = _text(client.get(f"/bulk/{operation.pk}/"))
     assert "Reason for this change Duplicate leads" in page
+    # Nothing ran: not "partly applied", no leads "not sent because the job stopped".
+    assert "Nothing was sent: this review was not applied." in page
+    assert "Partly applied" not in page and "the job stopped" not in page
     again = client.post(f"/bulk/{operation.pk}/discard", follow=True)
     assert f"Operation {operation.pk} was no longer a draft." in _text(again)
+    history = _text(client_as("auditor").get("/audit/leads/1/"))
+    assert f"Operation {operation.pk}" not in history and f"#{operation.pk}" not in history
 
 
 # ---------------------------------------------------------------- conflicts

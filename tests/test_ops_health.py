@@ -24,6 +24,7 @@ def test_healthz_is_open_and_says_database_api_and_queue(client, seeded_sandbox,
     }
     assert settings.LEADS_API_KEY not in response.text
     assert response["Cache-Control"].startswith("max-age=0")
+    assert client.head(reverse("healthz")).status_code == 200  # monitors that ask with HEAD
 
 
 def test_healthz_fails_with_503_when_the_api_refuses_the_key(client, sandbox_api, settings):

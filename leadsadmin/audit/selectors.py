@@ -57,10 +57,11 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 
 def lead_history(lead_id: int) -> QuerySet[PinnedLead]:
-    """Every operation that pinned the lead, oldest first, with what came of it."""
+    """Every operation applied to the lead (queued, run or ended after running),
+    oldest first, with what came of it. Reviews never applied sent nothing to it."""
     return (
         PinnedLead.objects.filter(lead_id=lead_id)
-        .exclude(operation__state=State.PINNING)
+        .exclude(operation__state__in=(State.PINNING, State.REVIEWED, State.DISCARDED))
         .select_related("operation", "operation__created_by", "operation__applied_by")
         .prefetch_related("operation__events")
         .order_by("operation__created_at", "operation_id")

@@ -167,6 +167,8 @@ def operation_outcome(operation: BulkOperation) -> str:
         return "Reviewed, not applied"
     if operation.state == State.PINNING:
         return "Preparing the review"
+    if operation.state == State.DISCARDED:
+        return f"Reviewed, then discarded: nothing sent ({operation.total:,} leads reviewed)"
     summary = f"Updated {operation.updated_count:,} of {operation.total:,} leads"
     problems = []
     if operation.error_count:
@@ -186,6 +188,9 @@ def operation_outcome(operation: BulkOperation) -> str:
 def outcome_sentence(operation: BulkOperation) -> str:
     """The result in plain words: "Updated 176 of 178 leads. 2 were changed by
     someone else after your review and were left alone." """
+    if operation.state == State.DISCARDED:
+        why = operation.stop_reason or "Discarded."
+        return f"Nothing was sent: this review was not applied. {why}"
     parts = [f"Updated {operation.updated_count:,} of {operation.total:,} leads."]
     if operation.conflict_count:
         since = f"operation {operation.reverts_id}" if operation.reverts_id else "your review"
@@ -223,7 +228,11 @@ def can_retry(operation: BulkOperation) -> bool:
 
 
 def is_partial_failure(operation: BulkOperation) -> bool:
-    return not operation.is_active and operation.updated_count < operation.total
+    return (
+        operation.state not in (State.REVIEWED, State.PINNING, State.DISCARDED)
+        and not operation.is_active
+        and operation.updated_count < operation.total
+    )
 
 
 def api_messages(operation: BulkOperation) -> list[tuple[str, int]]:

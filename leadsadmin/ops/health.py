@@ -7,7 +7,7 @@ from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from leadsadmin import api
 from leadsadmin.api.errors import LeadsApiError
@@ -50,7 +50,7 @@ def _workers() -> dict:
 
 
 @never_cache
-@require_GET
+@require_safe
 @login_not_required
 def healthz(request):
     """200 when the database, the leads API and the task queue answer, else 503;
