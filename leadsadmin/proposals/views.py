@@ -136,7 +136,10 @@ def _detail_context(request, proposal, review, **forms_and_errors) -> dict:
         **forms_and_errors,
     }
     if review is not None:
-        context["comparison"] = selectors.CountComparison(proposal.count_seen, review.total)
+        # Matching now = pinned + already holding the new values (not pinned, not sent):
+        # what the leads page counts, and what count_seen counted when it was proposed.
+        matching = review.total + review.unchanged_count
+        context["comparison"] = selectors.CountComparison(proposal.count_seen, matching)
         context["review_lines"] = bulk_selectors.review_lines(review)
         context.setdefault("approve_form", ApproveForm(initial={"review": review.pk}))
     return context
