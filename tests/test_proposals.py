@@ -619,7 +619,6 @@ def test_a_mail_server_that_is_down_does_not_break_the_outcome(
     assert f"Proposal {proposal.pk}: email to its proposer failed" in caplog.text
 
 
-
 @live
 def test_does_not_contain_counts_the_same_on_every_page_of_a_proposal(seeded_sandbox, signed_in):
     """Leads with no notes do not contain "test": the leads page, the proposal when
@@ -651,3 +650,51 @@ def test_does_not_contain_counts_the_same_on_every_page_of_a_proposal(seeded_san
     review = proposal.review
     assert (review.total, review.unchanged_count) == (expected - empty, empty)
     assert review.pinned.count() == expected - empty
+
+
+@live
+def test_back_from_a_draft_keeps_the_form_and_saving_edits_that_draft(seeded_sandbox, signed_in):
+    client = signed_in("salesops")
+    data = {
+        "action": "review",
+        "fields": ["processStatuses", "exterior"],
+        "value-processStatuses": "Lost",
+        "mode-exterior": "add",
+        "value-exterior": ["Red", "Blue"],
+        "reason": "Fair leads, painted",
+    }
+    client.post(f"/proposals/new?{ON_HOLD}", data)
+    draft = Proposal.objects.get()
+    assert (
+        f'href="/proposals/{draft.pk}/edit"'
+        in client.get(f"/proposals/{draft.pk}/").content.decode()
+    )
+
+    form = client.get(f"/proposals/{draft.pk}/edit")
+    html = form.content.decode()
+    assert f'action="?{ON_HOLD}"' in html.replace("&amp;", "&")
+    assert '<option value="Lost" selected>' in html
+    assert 'name="mode-exterior" value="add" id="mode-exterior_1" checked>' in html
+    for color in ("Red", "Blue"):
+        assert re.search(rf'name="value-exterior" value="{color}" id="[\w-]+" checked>', html)
+    assert "Fair leads, painted</textarea>" in html
+    assert f'name="replaces" value="{draft.pk}"' in html
+    assert f"{_on_hold()} leads match the filter" in _text(form)
+
+    again = client.post(
+        f"/proposals/new?{ON_HOLD}", {**data, "reason": "Fair leads", "replaces": draft.pk}
+    )
+    assert again["Location"] == f"/proposals/{draft.pk}/"
+    draft.refresh_from_db()
+    assert Proposal.objects.count() == 1 and draft.reason == "Fair leads"
+    assert draft.changes[1] == {"field": "exterior", "mode": "add", "value": ["Blue", "Red"]}
+
+    # Nobody edits another person's draft; a sent proposal is not edited either, and
+    # a form still naming it (another tab) becomes a new draft.
+    assert signed_in("salesops", "other").get(f"/proposals/{draft.pk}/edit").status_code == 404
+    client.post(f"/proposals/{draft.pk}/send")
+    assert client.get(f"/proposals/{draft.pk}/edit").status_code == 404
+    client.post(f"/proposals/new?{ON_HOLD}", {**data, "replaces": draft.pk})
+    draft.refresh_from_db()
+    assert draft.state == State.OPEN and draft.reason == "Fair leads"
+    assert Proposal.objects.filter(state=State.DRAFT).count() == 1
