@@ -66,6 +66,7 @@ NOT_SCREENS = {
     "audit:export": "download: CSV or JSON",
     "audit:operation_export": "download: CSV or JSON",
     "proposals:from_review": "POST: sends a team lead's review for approval",
+    "proposals:edit": "the proposal form again, filled in from a draft (see proposal-new)",
     "proposals:send": "POST: sends a draft proposal",
     "proposals:approve": "POST: approves and applies",
     "proposals:reject": "POST: rejects",

@@ -58,6 +58,7 @@ MATRIX = {
     "proposals:new": ("GET", {}, LEADS),
     "proposals:from_review": ("POST", {"operation_id": "operation"}, TEAM),
     "proposals:detail": ("GET", {"proposal_id": "proposal"}, AUDIT),
+    "proposals:edit": ("GET", {"proposal_id": "proposal"}, LEADS),  # others' drafts: 404
     "proposals:send": ("POST", {"proposal_id": "proposal"}, LEADS),
     "proposals:approve": ("POST", {"proposal_id": "proposal"}, TEAM),
     "proposals:reject": ("POST", {"proposal_id": "proposal"}, TEAM),

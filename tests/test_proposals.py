@@ -617,3 +617,84 @@ def test_a_mail_server_that_is_down_does_not_break_the_outcome(
     proposal.refresh_from_db()
     assert proposal.unread
     assert f"Proposal {proposal.pk}: email to its proposer failed" in caplog.text
+
+
+@live
+def test_does_not_contain_counts_the_same_on_every_page_of_a_proposal(seeded_sandbox, signed_in):
+    """Leads with no notes do not contain "test": the leads page, the proposal when
+    proposed and the approver's page all count them. Clearing Notes leaves them as
+    they are, so the review pins the others and says so (it used to say only the
+    pinned ones "match now")."""
+    query = filter_qs(
+        ("processStatuses", "in", ["On Hold", "Qualified Lead"]),
+        ("notes", "not_contains", "test"),
+    )
+    matching = Lead.objects.filter(processStatuses__in=["On Hold", "Qualified Lead"])
+    Lead.objects.filter(id__in=list(matching.values_list("id", flat=True)[:4])).update(notes=None)
+    expected = sum(1 for lead in matching if "test" not in (lead.notes or "").lower())
+    empty = sum(1 for lead in matching if not lead.notes)
+    assert 4 <= empty < expected
+    proposer = signed_in("salesops")
+    assert f"{expected} leads match" in _text(proposer.get(f"/leads/?{query}"))
+    assert f"{expected} leads match the filter" in _text(proposer.get(f"/proposals/new?{query}"))
+    data = {"action": "review", "fields": ["notes"], "clear-notes": "1", "reason": "Stale"}
+    proposer.post(f"/proposals/new?{query}", data)
+    proposal = Proposal.objects.get()
+    proposer.post(f"/proposals/{proposal.pk}/send")
+    assert proposal.count_seen == expected
+
+    text = _text(signed_in("teamlead").get(f"/proposals/{proposal.pk}/"))
+    assert f"{expected} leads match now; {expected} matched when it was proposed" in text
+    assert f"{expected - empty} leads will change ; {empty} already have these values" in text
+    proposal.refresh_from_db()
+    review = proposal.review
+    assert (review.total, review.unchanged_count) == (expected - empty, empty)
+    assert review.pinned.count() == expected - empty
+
+
+@live
+def test_back_from_a_draft_keeps_the_form_and_saving_edits_that_draft(seeded_sandbox, signed_in):
+    client = signed_in("salesops")
+    data = {
+        "action": "review",
+        "fields": ["processStatuses", "exterior"],
+        "value-processStatuses": "Lost",
+        "mode-exterior": "add",
+        "value-exterior": ["Red", "Blue"],
+        "reason": "Fair leads, painted",
+    }
+    client.post(f"/proposals/new?{ON_HOLD}", data)
+    draft = Proposal.objects.get()
+    assert (
+        f'href="/proposals/{draft.pk}/edit"'
+        in client.get(f"/proposals/{draft.pk}/").content.decode()
+    )
+
+    form = client.get(f"/proposals/{draft.pk}/edit")
+    html = form.content.decode()
+    assert f'action="?{ON_HOLD}"' in html.replace("&amp;", "&")
+    assert '<option value="Lost" selected>' in html
+    assert 'name="mode-exterior" value="add" id="mode-exterior_1" checked>' in html
+    for color in ("Red", "Blue"):
+        assert re.search(rf'name="value-exterior" value="{color}" id="[\w-]+" checked>', html)
+    assert "Fair leads, painted</textarea>" in html
+    assert f'name="replaces" value="{draft.pk}"' in html
+    assert f"{_on_hold()} leads match the filter" in _text(form)
+
+    again = client.post(
+        f"/proposals/new?{ON_HOLD}", {**data, "reason": "Fair leads", "replaces": draft.pk}
+    )
+    assert again["Location"] == f"/proposals/{draft.pk}/"
+    draft.refresh_from_db()
+    assert Proposal.objects.count() == 1 and draft.reason == "Fair leads"
+    assert draft.changes[1] == {"field": "exterior", "mode": "add", "value": ["Blue", "Red"]}
+
+    # Nobody edits another person's draft; a sent proposal is not edited either, and
+    # a form still naming it (another tab) becomes a new draft.
+    assert signed_in("salesops", "other").get(f"/proposals/{draft.pk}/edit").status_code == 404
+    client.post(f"/proposals/{draft.pk}/send")
+    assert client.get(f"/proposals/{draft.pk}/edit").status_code == 404
+    client.post(f"/proposals/new?{ON_HOLD}", {**data, "replaces": draft.pk})
+    draft.refresh_from_db()
+    assert draft.state == State.OPEN and draft.reason == "Fair leads"
+    assert Proposal.objects.filter(state=State.DRAFT).count() == 1

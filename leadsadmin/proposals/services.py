@@ -53,11 +53,19 @@ def decision_refusal(proposal: Proposal, user) -> str:
 
 
 def proposal_draft(
-    *, user, filter_query: str, changes: list[Change], reason: str, client=None
+    *,
+    user,
+    filter_query: str,
+    changes: list[Change],
+    reason: str,
+    replaces: int | None = None,
+    client=None,
 ) -> Proposal:
     """A proposal not sent yet, with how many leads match now (nothing is pinned).
-    OperationRefused for a filter with errors, one that matches nothing, or more
-    leads than one bulk operation may change."""
+    `replaces` is the draft Back came from: that draft, if still `user`'s and not
+    sent, is edited in place, so Back and save leave one draft. OperationRefused
+    for a filter with errors, one that matches nothing, or more leads than one
+    bulk operation may change."""
     where = where_for_filter_query(filter_query)
     count = (client or api.get_client()).count(where=where or None)
     if count == 0:
@@ -67,13 +75,18 @@ def proposal_draft(
             f"{count:,} leads match, more than the {settings.BULK_MAX_OPERATION_SIZE:,} one "
             "bulk operation may change. Narrow the filter."
         )
-    return Proposal.objects.create(
-        proposed_by=user,
-        filter_query=filter_query,
-        changes=[change.as_json() for change in changes],
-        reason=reason,
-        count_seen=count,
-    )
+    fields = {
+        "filter_query": filter_query,
+        "changes": [change.as_json() for change in changes],
+        "reason": reason,
+        "count_seen": count,
+    }
+    # Conditional, like every state change here: a draft sent in another tab
+    # meanwhile stays as it was sent, and this becomes a new draft.
+    own_draft = Proposal.objects.filter(pk=replaces, proposed_by=user, state=State.DRAFT)
+    if replaces is not None and own_draft.update(created_at=timezone.now(), **fields):
+        return Proposal.objects.get(pk=replaces)
+    return Proposal.objects.create(proposed_by=user, **fields)
 
 
 def proposal_send(*, proposal: Proposal, user, request=None) -> bool:

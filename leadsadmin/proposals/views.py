@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from leadsadmin.api.errors import LeadsApiError
 from leadsadmin.bulk import selectors as bulk_selectors
-from leadsadmin.bulk.forms import change_form_for
+from leadsadmin.bulk.forms import BulkChangeForm, change_form_for
 from leadsadmin.bulk.models import BulkOperation
 from leadsadmin.bulk.operations import OperationRefused
 from leadsadmin.core.origin import request_origin
@@ -52,18 +52,35 @@ def proposal_new(request):
                 filter_query=filter_query,
                 changes=form.changes,
                 reason=form.reason,
+                replaces=form.replaces,
             )
         except (OperationRefused, LeadsApiError) as exc:
             form.form_error = str(exc)
         else:
             return redirect(proposal)
-    context = {
+    return render(request, "proposals/new.html", _new_context(form, filter_query))
+
+
+@require_GET
+@permission_required(PROPOSE_BULK_EDIT, raise_exception=True)
+def proposal_edit(request, proposal_id):
+    """Back from a draft: the proposal form with its filter, changes and reason as
+    they were (bulk's form, as for Back to edit there); saving edits the draft."""
+    proposal = get_object_or_404(
+        Proposal, pk=proposal_id, proposed_by=request.user, state=State.DRAFT
+    )
+    form = BulkChangeForm.from_changes(proposal.change_list, proposal.reason, replaces=proposal.pk)
+    context = _new_context(form, proposal.filter_query)
+    return render(request, "proposals/new.html", {**context, "editing": proposal})
+
+
+def _new_context(form, filter_query: str) -> dict:
+    return {
         "form": form,
         "picker": form.picker(),
         "filter_query": filter_query,
         **bulk_selectors.match_count(filter_query),
     }
-    return render(request, "proposals/new.html", context)
 
 
 @require_GET
@@ -136,7 +153,10 @@ def _detail_context(request, proposal, review, **forms_and_errors) -> dict:
         **forms_and_errors,
     }
     if review is not None:
-        context["comparison"] = selectors.CountComparison(proposal.count_seen, review.total)
+        # Matching now = pinned + already holding the new values (not pinned, not sent):
+        # what the leads page counts, and what count_seen counted when it was proposed.
+        matching = review.total + review.unchanged_count
+        context["comparison"] = selectors.CountComparison(proposal.count_seen, matching)
         context["review_lines"] = bulk_selectors.review_lines(review)
         context.setdefault("approve_form", ApproveForm(initial={"review": review.pk}))
     return context
