@@ -171,6 +171,15 @@ class Preview:
         return "1 lead selected" if count == 1 else f"{count:,} leads selected"
 
     @property
+    def export_text(self) -> str:
+        """What the export links write: the selected leads (those the filter still
+        matches), or with none or all selected every matching lead."""
+        if self.state.selected and not self.state.all_selected:
+            count = len(self.state.selected)
+            return "the selected lead" if count == 1 else f"the {count:,} selected leads"
+        return "the 1 matching lead" if self.total == 1 else f"all {self.total:,} matching leads"
+
+    @property
     def select_all_query(self) -> str:
         return page_querystring(self.filter_qs, self.state, selected=(), all_selected=True)
 

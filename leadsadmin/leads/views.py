@@ -162,6 +162,7 @@ def export_csv(request):
             tree=tree,
             columns=export_columns(request.GET, state.columns),
             sort=state.api_sort,
+            selected=state.selected,  # none when all are selected: the filter itself
             tz=timezone.get_current_timezone(),  # the stream is written after the view returns
         )
     except LeadsApiError as exc:
