@@ -470,6 +470,19 @@ def test_sort_and_pages_against_the_sandbox(client_as, seeded_sandbox):
 
 
 @live
+def test_a_page_past_the_end_shows_the_last_page(client_as, seeded_sandbox):
+    client = client_as("salesops")
+    html = client.get("/leads/?sort=year&page=99999").content.decode()
+    assert "200 leads match" in html
+    assert "There is no page 99999: this is the last page, 8." in html
+    assert "Page 8 of 8" in html
+    assert "No leads match" not in html
+    assert html.count('aria-label="Select lead') == 200 - 7 * 25
+    response = client.get("/leads/?sort=year&page=99999", HTTP_HX_TARGET="preview", **HX)
+    assert response["HX-Push-Url"] == "/leads/?sort=year&page=8"  # the page shown
+
+
+@live
 def test_an_empty_result_says_so(client_as, seeded_sandbox):
     html = client_as("salesops").get("/leads/?" + one_condition("year", "equals", ["1800"]))
     assert "0 leads match" in html.content.decode()

@@ -141,6 +141,7 @@ class Preview:
     total: int = 0
     total_pages: int = 0
     error: str = ""
+    past_end_page: int = 0  # a page asked for past the last one; the last is shown instead
 
     @property
     def where_compact(self) -> str:
@@ -219,14 +220,11 @@ def lead_preview(*, client, where: dict, state: TableState, filter_qs: str) -> P
     headers = _headers(columns, state, filter_qs)
     preview = Preview(where=where, state=state, filter_qs=filter_qs, headers=headers)
     try:
-        result = client.find(
-            where=where or None,
-            sort=state.api_sort,
-            limit=state.size,
-            page=state.page,
-            depth=1 if needs_population(state.columns) else 0,
-            select=columns_select(state.columns),
-        )
+        result = _find_page(client, where, state)
+        if state.page > result.total_pages > 0:  # an old link, or leads gone since
+            preview.past_end_page = state.page
+            state = preview.state = replace(state, page=result.total_pages)
+            result = _find_page(client, where, state)
     except LeadsApiError as exc:
         preview.error = str(exc)
         return preview
@@ -242,6 +240,17 @@ def lead_preview(*, client, where: dict, state: TableState, filter_qs: str) -> P
         for doc in result.docs
     ]
     return preview
+
+
+def _find_page(client, where: dict, state: TableState):
+    return client.find(
+        where=where or None,
+        sort=state.api_sort,
+        limit=state.size,
+        page=state.page,
+        depth=1 if needs_population(state.columns) else 0,
+        select=columns_select(state.columns),
+    )
 
 
 def _headers(columns, state, filter_qs) -> list[Header]:

@@ -74,7 +74,7 @@ def index(request):
     context = leads_page_context(
         tree=tree, state=state, user=request.user, can_bulk_edit=can_bulk_edit
     )
-    return _page(request, context, leads_url(tree, state))
+    return _page(request, context, leads_url(tree, context["state"]))
 
 
 @require_GET
