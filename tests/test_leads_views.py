@@ -470,6 +470,19 @@ def test_sort_and_pages_against_the_sandbox(client_as, seeded_sandbox):
 
 
 @live
+def test_a_page_past_the_end_shows_the_last_page(client_as, seeded_sandbox):
+    client = client_as("salesops")
+    html = client.get("/leads/?sort=year&page=99999").content.decode()
+    assert "200 leads match" in html
+    assert "There is no page 99999: this is the last page, 8." in html
+    assert "Page 8 of 8" in html
+    assert "No leads match" not in html
+    assert html.count('aria-label="Select lead') == 200 - 7 * 25
+    response = client.get("/leads/?sort=year&page=99999", HTTP_HX_TARGET="preview", **HX)
+    assert response["HX-Push-Url"] == "/leads/?sort=year&page=8"  # the page shown
+
+
+@live
 def test_an_empty_result_says_so(client_as, seeded_sandbox):
     html = client_as("salesops").get("/leads/?" + one_condition("year", "equals", ["1800"]))
     assert "0 leads match" in html.content.decode()
@@ -611,12 +624,43 @@ def test_export_of_all_fields_keeps_the_tables_sort(client_as, seeded_sandbox):
 def test_the_export_links_offer_the_columns_shown_or_all_fields(client_as, recording_api):
     client = client_as("salesops")
     html = client.get("/leads/?sort=email").content.decode()
-    assert "Export CSV, in the table's order (by Email, ascending):" in html
+    assert "Export CSV of all 0 matching leads, in the table's order (by Email, ascending):" in html
     shown = 'href="/leads/export.csv?sort=email" hx-boost="false" aria-describedby="export-label"'
     assert f"{shown}>Columns shown</a>" in html
     assert 'href="/leads/export.csv?sort=email&amp;fields=all"' in html
     html = client.get("/leads/").content.decode()
-    assert "Export CSV, in the table's order (newest first):" in html
+    assert "Export CSV of all 0 matching leads, in the table's order (newest first):" in html
+
+
+def test_the_export_label_says_whether_it_writes_the_selection(client_as, recording_api):
+    recording_api.respond = lambda request: httpx.Response(
+        200, json=empty_page([{"id": 3}], total=519)
+    )
+    client = client_as("salesops")
+    html = client.get("/leads/?sel=3&sel=9").content.decode()
+    assert "Export CSV of the 2 selected leads, in the table's order" in html
+    assert 'href="/leads/export.csv?sel=3&amp;sel=9" hx-boost="false"' in html
+    assert "Export CSV of the selected lead," in client.get("/leads/?sel=3").content.decode()
+    html = client.get("/leads/?sel=all&sel=3").content.decode()
+    assert "Export CSV of all 519 matching leads," in html
+
+
+@live
+def test_export_of_a_selection_writes_the_selected_leads_that_still_match(
+    client_as, seeded_sandbox
+):
+    """Selected ids on two pages of the table and one the filter no longer
+    matches: the file holds the matching ones, in the table's order."""
+    client = client_as("salesops")
+    query = one_condition("year", "greater_than", ["2012"]) + "&cols=id,city&sort=-city"
+    shown = _preview_ids(client, query)
+    chosen = [shown[30], shown[2], shown[-1]]
+    outside = get_client().find({"year": {"less_than_equal": 2012}}, limit=1).docs[0]["id"]
+    selection = "".join(f"&sel={lead_id}" for lead_id in [*chosen, outside])
+    response = client.get(f"/leads/export.csv?{query}{selection}")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0] == ["ID", "City"]
+    assert [int(row[0]) for row in rows[1:]] == [shown[2], shown[30], shown[-1]]
 
 
 # ---------------------------------------------------------------- columns

@@ -32,7 +32,7 @@ from leadsadmin.bulk.changes import (
     value_describe,
 )
 from leadsadmin.bulk.models import BulkOperation, PinnedLead, WorkerBeat, stall_after
-from leadsadmin.bulk.reading import matched_lead_pages, where_and
+from leadsadmin.bulk.reading import matched_lead_pages
 from leadsadmin.bulk.signals import announce_ended
 from leadsadmin.bulk.snapshots import lead_snapshot
 from leadsadmin.bulk.tasks import (
@@ -42,7 +42,12 @@ from leadsadmin.bulk.tasks import (
     tasks_of_dead_workers_fail,
 )
 from leadsadmin.bulk.workers import running_here_ids, this_worker
-from leadsadmin.leads.filters import FilterInvalid, filter_from_querydict, where_from_filter
+from leadsadmin.leads.filters import (
+    FilterInvalid,
+    filter_from_querydict,
+    where_and,
+    where_from_filter,
+)
 from leadsadmin.leads.preview import MAX_SELECTED
 from leadsadmin.schema import lead_field
 

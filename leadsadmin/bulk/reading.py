@@ -15,6 +15,8 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+from leadsadmin.leads.filters import where_and
+
 READERS = 3
 _DONE = object()
 
@@ -114,19 +116,6 @@ def _id_ranges(client, where, count, page_size, first_id) -> list[tuple[int, int
     step = max(1, -(-(high - low) // READERS))
     edges = list(range(low, high, step))
     return [(edge, edge + step) for edge in edges[:-1]] + [(edges[-1], None)]
-
-
-def where_and(where: dict, bounds: list[dict]) -> dict:
-    """`where` AND the bounds (conditions), without nesting it deeper: the API reads a where at
-    most 10 brackets deep, and keyset paging adds a level of its own. The bounds
-    join each OR group's AND list ((A or B) and R = (A and R) or (B and R))."""
-    if not where:
-        return {"and": bounds}
-    if set(where) == {"or"} and isinstance(where["or"], list):
-        return {"or": [where_and(group, bounds) for group in where["or"]]}
-    if set(where) == {"and"} and isinstance(where["and"], list):
-        return {"and": [*where["and"], *bounds]}
-    return {"and": [where, *bounds]}
 
 
 def _pages(docs, page_size: int) -> Iterator[list[dict]]:

@@ -1,4 +1,5 @@
-"""CSV export: every matching lead, in the table's order, streamed page by page.
+"""CSV export: every matching lead, or only the selected ones that still match, in
+the table's order, streamed page by page.
 
 The file keeps the preview's sort (``TableState.api_sort``: the chosen column, then
 ``id`` the same way; newest first when none is chosen), read with the API's page
@@ -34,7 +35,7 @@ from leadsadmin.leads.columns import (
     csv_value,
     needs_population,
 )
-from leadsadmin.leads.filters import FilterTree, where_from_filter
+from leadsadmin.leads.filters import FilterTree, where_and, where_from_filter
 
 EXPORT_PAGE_SIZE = 1000  # the sandbox's SANDBOX_MAX_LIMIT; Payload has no maximum
 
@@ -54,15 +55,21 @@ def leads_csv_start(
     tree: FilterTree,
     columns: tuple[str, ...],
     sort: str,
+    selected: tuple[int, ...] = (),
     tz: dt.tzinfo | None = None,
 ) -> Iterator[str]:
-    """The CSV lines, in ``sort`` order (an API sort, e.g. ``TableState.api_sort``).
+    """The CSV lines, in ``sort`` order (an API sort, e.g. ``TableState.api_sort``);
+    only the ``selected`` lead ids (``TableState.selected``) the filter still
+    matches when there are any.
     The first page is fetched now, so an API that fails at once raises
     LeadsApiError here (a page the person can read) instead of inside the
     download; a failure later ends the file with a line saying so."""
+    where = where_from_filter(tree, tz)
+    if selected:
+        where = where_and(where, [{"id": {"in": list(selected)}}])
     leads = _sorted_leads(
         client,
-        where=where_from_filter(tree, tz) or None,
+        where=where or None,
         sort=sort,
         select=columns_select(columns),
         depth=1 if needs_population(columns) else 0,

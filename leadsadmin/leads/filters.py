@@ -503,6 +503,19 @@ def where_from_filter(tree: FilterTree, tz: dt.tzinfo | None = None, client=None
     return {"or": groups} if groups else {}
 
 
+def where_and(where: dict, bounds: list[dict]) -> dict:
+    """`where` AND the bounds (conditions), without nesting it deeper: the API reads a where at
+    most 10 brackets deep, and keyset paging adds a level of its own. The bounds
+    join each OR group's AND list ((A or B) and R = (A and R) or (B and R))."""
+    if not where:
+        return {"and": bounds}
+    if set(where) == {"or"} and isinstance(where["or"], list):
+        return {"or": [where_and(group, bounds) for group in where["or"]]}
+    if set(where) == {"and"} and isinstance(where["and"], list):
+        return {"and": [*where["and"], *bounds]}
+    return {"and": [where, *bounds]}
+
+
 def _group_where(group: Group, tz) -> dict | None:
     parts = []
     for item in group.items:

@@ -62,6 +62,7 @@ def leads_page_context(*, tree: FilterTree, state: TableState, user, can_bulk_ed
         context["preview"] = lead_preview(
             client=api.get_client(), where=context["where"], state=state, filter_qs=filter_qs
         )
+        state = context["state"] = context["preview"].state  # the last page, if past it
     context.update(
         page_qs=page_querystring(filter_qs, state),
         page_sizes=PAGE_SIZES,

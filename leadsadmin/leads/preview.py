@@ -141,6 +141,7 @@ class Preview:
     total: int = 0
     total_pages: int = 0
     error: str = ""
+    past_end_page: int = 0  # a page asked for past the last one; the last is shown instead
 
     @property
     def where_compact(self) -> str:
@@ -169,6 +170,15 @@ class Preview:
             return f"All {self.total:,} matching leads selected"
         count = len(self.state.selected)
         return "1 lead selected" if count == 1 else f"{count:,} leads selected"
+
+    @property
+    def export_text(self) -> str:
+        """What the export links write: the selected leads (those the filter still
+        matches), or with none or all selected every matching lead."""
+        if self.state.selected and not self.state.all_selected:
+            count = len(self.state.selected)
+            return "the selected lead" if count == 1 else f"the {count:,} selected leads"
+        return "the 1 matching lead" if self.total == 1 else f"all {self.total:,} matching leads"
 
     @property
     def select_all_query(self) -> str:
@@ -210,14 +220,11 @@ def lead_preview(*, client, where: dict, state: TableState, filter_qs: str) -> P
     headers = _headers(columns, state, filter_qs)
     preview = Preview(where=where, state=state, filter_qs=filter_qs, headers=headers)
     try:
-        result = client.find(
-            where=where or None,
-            sort=state.api_sort,
-            limit=state.size,
-            page=state.page,
-            depth=1 if needs_population(state.columns) else 0,
-            select=columns_select(state.columns),
-        )
+        result = _find_page(client, where, state)
+        if state.page > result.total_pages > 0:  # an old link, or leads gone since
+            preview.past_end_page = state.page
+            state = preview.state = replace(state, page=result.total_pages)
+            result = _find_page(client, where, state)
     except LeadsApiError as exc:
         preview.error = str(exc)
         return preview
@@ -233,6 +240,17 @@ def lead_preview(*, client, where: dict, state: TableState, filter_qs: str) -> P
         for doc in result.docs
     ]
     return preview
+
+
+def _find_page(client, where: dict, state: TableState):
+    return client.find(
+        where=where or None,
+        sort=state.api_sort,
+        limit=state.size,
+        page=state.page,
+        depth=1 if needs_population(state.columns) else 0,
+        select=columns_select(state.columns),
+    )
 
 
 def _headers(columns, state, filter_qs) -> list[Header]:

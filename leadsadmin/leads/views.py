@@ -74,7 +74,7 @@ def index(request):
     context = leads_page_context(
         tree=tree, state=state, user=request.user, can_bulk_edit=can_bulk_edit
     )
-    return _page(request, context, leads_url(tree, state))
+    return _page(request, context, leads_url(tree, context["state"]))
 
 
 @require_GET
@@ -162,6 +162,7 @@ def export_csv(request):
             tree=tree,
             columns=export_columns(request.GET, state.columns),
             sort=state.api_sort,
+            selected=state.selected,  # none when all are selected: the filter itself
             tz=timezone.get_current_timezone(),  # the stream is written after the view returns
         )
     except LeadsApiError as exc:

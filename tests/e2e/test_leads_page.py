@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from leadsadmin.api import get_client
-from tests.e2e.conftest import sign_in_on
+from tests.e2e.conftest import sign_in_on, watch_problems
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -103,6 +103,24 @@ def test_build_a_two_group_filter_preview_sort_page_and_reload(
     page.get_by_label("Leads per page").select_option("50")
     expect(page.get_by_text(f"Page 1 of {-(-expected // 50)}")).to_be_visible()
     expect(page).to_have_url(re.compile(r"sort=email&size=50"))
+
+
+def test_back_after_sort_next_and_reload_raises_no_errors(
+    page, sign_in, seeded_sandbox, live_server
+):
+    """Back after a reload restores the page through htmx's history (its swap
+    events carry no target): the page's scripts must not throw."""
+    problems = watch_problems(page)
+    sign_in(live_server.url, "salesops")
+    page.get_by_role("link", name="Email").click()
+    expect(page).to_have_url(re.compile(r"sort=email$"))
+    page.get_by_role("link", name="Next").click()
+    expect(page.get_by_text("Page 2 of 8")).to_be_visible()
+    page.reload()
+    page.go_back()
+    expect(page.get_by_text("Page 1 of 8")).to_be_visible()
+    settled(page)
+    assert problems == []
 
 
 def test_invalid_input_is_marked_at_the_condition(page, sign_in, seeded_sandbox, live_server):

@@ -41,12 +41,13 @@
   // removed (Tab from the search box skips the still-disabled operator), so it is
   // put on the row's operator, the next thing to choose.
   function refocus(target) {
-    if (!/^condition-\d+$/.test(target.id) || document.activeElement !== document.body) return;
+    if (!target || !/^condition-\d+$/.test(target.id) || document.activeElement !== document.body) return;
     var row = document.getElementById(target.id);
     if (!row) return;
     (row.querySelector("select[name^=op]:not([disabled])") || row.querySelector("select")).focus();
   }
 
+  // A history restore (Back) swaps the whole body and names no target.
   document.addEventListener("htmx:afterSettle", function (event) {
     reveal(event.detail.elt);
     refocus(event.detail.target);

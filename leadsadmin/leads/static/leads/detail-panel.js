@@ -18,8 +18,8 @@
     }
   });
   document.addEventListener("htmx:afterSwap", function (event) {
-    var target = event.detail.target;
-    if (target.id !== "lead-detail" || target.children.length) return;
+    var target = event.detail.target; // none when a history restore (Back) swaps the body
+    if (!target || target.id !== "lead-detail" || target.children.length) return;
     if (opener && document.contains(opener)) opener.focus();
     opener = null;
   });

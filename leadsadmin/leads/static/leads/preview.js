@@ -61,8 +61,16 @@
       focusAfter = ".match-count";
     }
   });
+  // After a history restore (Back) the body is a page as loaded: its preview is
+  // up to date. Its settle names no target, so it is told apart by that.
+  document.addEventListener("htmx:historyRestore", function () {
+    focusAfter = null;
+    remember();
+  });
   document.addEventListener("htmx:afterSettle", function (event) {
-    var id = event.detail.target.id;
+    var target = event.detail.target;
+    if (!target) return;
+    var id = target.id;
     if (id === "workspace" || id === "preview") {
       remember();
       var goal = focusAfter && document.querySelector(focusAfter);
