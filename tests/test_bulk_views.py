@@ -570,6 +570,19 @@ def test_drafts_older_than_a_day_expire_when_drafts_are_listed(
     stale.refresh_from_db()
     assert stale.state == State.DISCARDED
 
+    # A worker's sweep expires them too, without anyone opening a page.
+    from leadsadmin.bulk.operations import bulk_sweep
+
+    unseen = make_operation(
+        state=State.REVIEWED,
+        user=owner,
+        outcomes={4: ("pending", "")},
+        created_at=timezone.now() - timedelta(days=2),
+    )
+    bulk_sweep()
+    unseen.refresh_from_db()
+    assert (unseen.state, unseen.stop_reason) == (State.DISCARDED, EXPIRED)
+
 
 def test_a_review_can_be_discarded_and_states_its_reason_under_one_name(
     make_operation, client_as, dead_api

@@ -631,9 +631,9 @@ class Sweep:
 def bulk_sweep() -> Sweep:
     """What every bulk worker does when it starts and then every beat: resume the
     operations nobody works on, mark failed the queued tasks dead workers left
-    running, and forget workers gone for a week. (Drafts expire when they are
-    listed, opened or applied: bulk_drafts_expire.)"""
+    running, forget workers gone for a week, and expire drafts older than a day."""
     resumed = bulk_operations_resume_stalled()
+    bulk_drafts_expire()
     dead = set(
         WorkerBeat.objects.exclude(pk__in=WorkerBeat.objects.alive()).values_list("name", flat=True)
     )

@@ -146,7 +146,7 @@ class Command(BaseCommand):
                 settings.TASKS_QUEUE,
                 name=name,
                 job_class="django_tasks_rq.Job",
-                worker_class="rq.worker.SimpleWorker",
+                worker_class="leadsadmin.bulk.rq_worker.BulkRQWorker",
                 verbosity=verbosity,
             )
         else:
