@@ -158,7 +158,7 @@ def test_the_demo_serves_the_dashboard_on_its_own_sandbox_and_ctrl_c_stops_every
             assert second_worker != first_worker
     finally:
         os.killpg(demo.pid, signal.SIGINT)
-        output = demo.communicate(timeout=30)[0].decode()
+        output = demo.communicate(timeout=60)[0].decode()
     assert "Password: demo-pass-9" in output
     assert "The worker stopped (exit code -9); starting a new one." in output
     assert "Stopped." in output
