@@ -651,8 +651,9 @@ def test_the_sweep_covers_every_field_type_and_operator():
 
 @pytest.mark.parametrize("query", SWEEP_QUERY_CASES + SWEEP_JSON_CASES)
 def test_edge_values_match_the_reference(both, query):
+    # The find's answer carries totalDocs, so it compares the count too; /leads/count
+    # reads the where through the same code and is compared by the cases above.
     assert_same(*both.send("GET", f"/leads?{query}&limit=3&depth=0&select[id]=true"))
-    assert_same(*both.send("GET", f"/leads/count?{query}"))
 
 
 # --- PATCH bodies of every kind -------------------------------------------------
