@@ -134,20 +134,20 @@ class Command(BaseCommand):
             nonlocal stopping
             stopping = True
 
+        # Ctrl-C and SIGTERM only set the flag: an exception raised in the middle of
+        # starting a worker would leave that worker running, unknown to _stop.
         signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
         restarted = 0.0
-        try:
-            while not stopping and children.server.poll() is None:
-                waited = time.monotonic() - restarted
-                if children.worker.poll() is not None and waited >= WORKER_RESTART_SECONDS:
-                    self.stderr.write(
-                        f"The worker stopped (exit code {children.worker.returncode}); "
-                        "starting a new one. The server goes on serving."
-                    )
-                    children.worker, restarted = start_worker(), time.monotonic()
-                time.sleep(0.3)
-        except KeyboardInterrupt:
-            stopping = True
+        while not stopping and children.server.poll() is None:
+            waited = time.monotonic() - restarted
+            if children.worker.poll() is not None and waited >= WORKER_RESTART_SECONDS:
+                self.stderr.write(
+                    f"The worker stopped (exit code {children.worker.returncode}); "
+                    "starting a new one. The server goes on serving."
+                )
+                children.worker, restarted = start_worker(), time.monotonic()
+            time.sleep(0.3)
         self._stop(children.all)
         if children.server.returncode not in (0, -signal.SIGTERM, None) and not stopping:
             raise CommandError(f"the server stopped with exit code {children.server.returncode}")
