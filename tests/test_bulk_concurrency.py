@@ -216,10 +216,25 @@ def test_a_run_killed_with_chunks_in_flight_resumes_without_applying_anything_tw
     assert [i for ids in _chunk_ids(operation) for i in ids] == sorted(expected)
 
 
+def _first_then_together(count, action):
+    """An on_patch: the first PATCH to start runs `action`, and the first `count`
+    go on only once all have started, so that no answer is back before `action`
+    is committed (the senders race: the first to start need not be chunk 1)."""
+    started = threading.Barrier(count, timeout=30)
+
+    def on_patch(number):
+        if number == 1:
+            action()
+        if number <= count:
+            started.wait()
+
+    return on_patch
+
+
 def test_cancel_stops_after_the_chunks_in_flight(applied, recording_client):
     operation = applied(3)
     client = recording_client(
-        on_patch=lambda number: number == 1 and bulk_operation_cancel(operation=operation)
+        on_patch=_first_then_together(3, lambda: bulk_operation_cancel(operation=operation))
     )
 
     assert _run(operation, client) == State.CANCELLED
@@ -234,11 +249,10 @@ def test_cancel_stops_after_the_chunks_in_flight(applied, recording_client):
 def test_a_newer_runs_takeover_stops_sending_and_recording(applied, recording_client):
     operation = applied(2)
 
-    def taken_over(number):
-        if number == 1:
-            BulkOperation.objects.filter(pk=operation.pk).update(run_token="newer")
+    def taken_over():
+        BulkOperation.objects.filter(pk=operation.pk).update(run_token="newer")
 
-    client = recording_client(on_patch=taken_over)
+    client = recording_client(on_patch=_first_then_together(2, taken_over))
 
     assert _run(operation, client) == State.RUNNING  # the newer run's, untouched
 
