@@ -377,6 +377,20 @@ def test_garbage_instead_of_json_is_a_protocol_error():
 
 
 @pytest.mark.parametrize(
+    ("content", "read"),
+    [
+        (b'{"id": 1, "year": NaN}', "nan"),
+        ('{"id": 1, "year": "\u00e9"}'.encode("utf-16"), "é"),
+    ],
+    ids=["NaN", "UTF-16"],
+)
+def test_json_that_orjson_refuses_is_still_read(content, read):
+    api = Api(httpx.Response(200, content=content, headers={"Content-Type": "application/json"}))
+    year = api.client().get(1)["year"]
+    assert str(year) == str(read)
+
+
+@pytest.mark.parametrize(
     "body", [{"items": []}, {"docs": "x", "totalDocs": 1}, {"docs": [1], "totalDocs": 1}, []]
 )
 def test_json_of_the_wrong_shape_is_a_protocol_error(body):

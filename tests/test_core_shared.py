@@ -1,16 +1,34 @@
 """The shared pieces every app uses: values, CSV, the time zone, pagination."""
 
 import datetime as dt
+import json
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.serializers.json import DjangoJSONEncoder
 from django.template import engines
 from django.test import RequestFactory
 from django.utils import timezone
 
 from leadsadmin.core.csv import csv_lines, csv_response
+from leadsadmin.core.jsontext import CompactJSONEncoder
 from leadsadmin.core.middleware import UserTimeZoneMiddleware
 from leadsadmin.core.values import display_datetime, iso_utc, parse_datetime, parse_number
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": [1, 2.5, 1e23, -0.0, None, True], "é": '\u2028 \x00 "quoted" </script>'},
+        {"big": 10**30, "when": dt.datetime(2026, 12, 7, 4, 30, 0, 123456, tzinfo=dt.UTC)},
+    ],
+    ids=["what-orjson-writes", "what-django-writes"],
+)
+def test_compact_json_reads_back_as_the_standard_library_writes_it(value):
+    text = json.dumps(value, cls=CompactJSONEncoder)
+    standard = json.dumps(value, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False)
+    assert json.loads(text) == json.loads(standard)
+    assert ", " not in text and ": " not in text
 
 
 @pytest.mark.parametrize(

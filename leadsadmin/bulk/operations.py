@@ -42,6 +42,7 @@ from leadsadmin.bulk.tasks import (
     tasks_of_dead_workers_fail,
 )
 from leadsadmin.bulk.workers import running_here_ids, this_worker
+from leadsadmin.core.jsontext import CompactJSONEncoder
 from leadsadmin.leads.filters import (
     FilterInvalid,
     filter_from_querydict,
@@ -253,13 +254,6 @@ class _PinTally:
         ]
 
 
-class _CompactJSONEncoder(json.JSONEncoder):
-    """No spaces after separators: a snapshot is stored for every pinned lead."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**{**kwargs, "separators": (",", ":"), "ensure_ascii": False})
-
-
 def pins_insert(operation, rows) -> None:
     """One executemany per page of pins, not bulk_create: bulk_create compiles
     every row's SQL in Python, and bench/bench_bulk.py measured a 10,000-lead
@@ -309,7 +303,7 @@ def _snapshot_value(snapshot: list):
     """The snapshot column's value for a row's optional last item (None: SQL NULL)."""
     if not snapshot or snapshot[0] is None:
         return None
-    return connection.ops.adapt_json_value(snapshot[0], _CompactJSONEncoder)
+    return connection.ops.adapt_json_value(snapshot[0], CompactJSONEncoder)
 
 
 def _count_value(counter: Counter, is_list: bool, value) -> None:

@@ -8,6 +8,8 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from leadsadmin.core.jsontext import CompactJSONEncoder
+
 from . import operations
 from .limits import Refused, body_too_large, parse_json, too_deep
 from .models import AUTH_COLLECTION, ApiKey
@@ -41,7 +43,7 @@ def sandbox_api(view):
         except (Refused, SuspiciousOperation) as exc:
             refusal = _refusal(exc)
             status, body = refusal.status, refusal.body()
-        return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+        return JsonResponse(body, status=status, encoder=CompactJSONEncoder)
 
     wrapper.__name__ = view.__name__
     return wrapper
