@@ -36,6 +36,13 @@ class _FrozenWhenEnded(models.QuerySet):
             )
         return super().update(**kwargs)
 
+    def update_while_running(self, **kwargs):
+        """update() without the check's query, for a bulk run's own writes: its
+        filter names a running operation (`state=running`), or it runs in the
+        transaction that has just updated one so (which holds the row's lock).
+        A run writes twice per chunk, and the checks cost it ~5 % (bench_bulk)."""
+        return super().update(**kwargs)
+
     def delete(self):
         raise RecordFrozen(f"{self.model.__name__} rows are audit records: never deleted.")
 

@@ -365,7 +365,7 @@ class _Run:
         return bool(
             BulkOperation.objects.filter(
                 pk=self.operation.pk, run_token=self.token, state=State.RUNNING
-            ).update(
+            ).update_while_running(
                 updated_count=F("updated_count") + counts[Outcome.UPDATED],
                 error_count=F("error_count") + counts[Outcome.ERROR],
                 conflict_count=F("conflict_count") + counts[Outcome.CONFLICT],
@@ -473,7 +473,7 @@ class _Outcomes:
         )
         for (kind, message, after, outside), pks in self.groups.items():
             leads = whole_chunk if len(self.groups) == 1 else PinnedLead.objects.filter(pk__in=pks)
-            leads.update(
+            leads.update_while_running(  # in record()'s transaction, after count_chunk
                 outcome=kind,
                 message=message,
                 after=json.loads(after) if after is not None else None,
