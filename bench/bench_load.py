@@ -5,7 +5,8 @@ Everything runs on this machine, on PostgreSQL, over real HTTP:
 - the sandbox: gunicorn (``--sandbox-workers``) on its own database
   ``load_sandbox``, seeded with ``sandbox_seed`` (2 x ``--leads-per-job`` + 5,000
   leads) and a key as ``manage.py sandbox_key`` makes one;
-- the dashboard: gunicorn (4 sync workers, DEBUG off, collectstatic first) on
+- the dashboard: gunicorn (``--workers`` processes of ``--threads`` threads, DEBUG
+  off, collectstatic first) on
   ``load_dashboard``, LEADS_API_URL pointing at the sandbox's gunicorn;
 - two task workers (``WORKER_COMMAND``) on the dashboard's database.
 
@@ -779,7 +780,8 @@ def print_report(args, run, jobs, timing, logs, load_before) -> bool:
     during = sum(s.during_jobs for s in run.samples)
     print(
         f"\nLoad benchmark: {args.users} users (pause 0-{2 * args.think:g} s between clicks), "
-        f"2 jobs x {args.leads_per_job:,} leads; dashboard gunicorn {args.workers} workers, "
+        f"2 jobs x {args.leads_per_job:,} leads; dashboard gunicorn {args.workers} workers "
+        f"x {args.threads} thread(s), "
         f"sandbox gunicorn {args.sandbox_workers} workers, 2 task workers "
         f"({' '.join(WORKER_COMMAND)}), PostgreSQL; {os.cpu_count()} CPUs; load average "
         f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after; "
@@ -813,6 +815,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--min-seconds", type=float, default=30, help="browse at least this long")
     parser.add_argument("--job-timeout", type=float, default=300, help="seconds per job run")
     parser.add_argument("--workers", type=int, default=4, help="dashboard gunicorn workers")
+    parser.add_argument("--threads", type=int, default=1, help="threads per dashboard worker")
     parser.add_argument("--sandbox-workers", type=int, default=4)
     parser.add_argument("--port", type=int, default=8140, help="dashboard; the sandbox: +1")
     parser.add_argument("--kill-worker", action="store_true", help="SIGKILL a worker mid-job")
@@ -849,7 +852,12 @@ def serve_dashboard(args, cleanup: ExitStack, env: dict) -> tuple[str, TaskWorke
     cleanup.callback(connections.close_all)  # this process's, before the drop
     base = f"http://127.0.0.1:{args.port}"
     dashboard = start_gunicorn(
-        env, args.port, workers=args.workers, ready_url=f"{base}/login/", log_dir=LOG_DIR
+        env,
+        args.port,
+        workers=args.workers,
+        threads=args.threads,
+        ready_url=f"{base}/login/",
+        log_dir=LOG_DIR,
     )
     cleanup.callback(stop, dashboard)
     workers = TaskWorkers(env)

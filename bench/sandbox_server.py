@@ -96,15 +96,15 @@ def free_port() -> int:
 LIMIT_REQUEST_LINE = "8190"
 
 
-def gunicorn_command(port: int, workers: int) -> list[str]:
-    """gunicorn with `workers` processes of one thread each (gthread keeps
+def gunicorn_command(port: int, workers: int, threads: int = 1) -> list[str]:
+    """gunicorn with `workers` processes of `threads` threads each (gthread keeps
     connections alive; its listening socket sets TCP_NODELAY). A bulk PATCH's
     URL (up to 8,000 bytes) passes gunicorn's default request-line limit of
     4,094 bytes: raised to its maximum."""
     return [
         *(sys.executable, "-m", "gunicorn", "leadsadmin.wsgi:application"),
         *("--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
-        *("--worker-class", "gthread", "--threads", "1", "--keep-alive", "30"),
+        *("--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "30"),
         *("--limit-request-line", LIMIT_REQUEST_LINE, "--log-level", "warning"),
     ]
 
@@ -164,14 +164,21 @@ ACCESS_LOG_FORMAT = "%(s)s %(m)s %(U)s %(M)s %({hx-target}i)s"
 
 
 def start_gunicorn(
-    env: dict, port: int, *, workers: int, ready_url: str, headers=None, log_dir: Path
+    env: dict,
+    port: int,
+    *,
+    workers: int,
+    ready_url: str,
+    headers=None,
+    log_dir: Path,
+    threads: int = 1,
 ) -> subprocess.Popen:
     """`gunicorn_command` on 127.0.0.1:`port` in its own process group, logging to
     `log_dir`/gunicorn-<port>-{access,error}.log; returns once `ready_url` answers 2xx."""
     log_dir.mkdir(parents=True, exist_ok=True)
     server = subprocess.Popen(
         [
-            *gunicorn_command(port, workers),
+            *gunicorn_command(port, workers, threads),
             *("--access-logfile", str(log_dir / f"gunicorn-{port}-access.log")),
             *("--access-logformat", ACCESS_LOG_FORMAT),
             *("--error-logfile", str(log_dir / f"gunicorn-{port}-error.log")),

@@ -48,7 +48,10 @@ def test_gunicorn_serves_pages_and_whitenoise_serves_hashed_static_files(product
     assert collect.returncode == 0, collect.stderr
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "leadsadmin.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}"],
+        [
+            *(sys.executable, "-m", "gunicorn", "leadsadmin.wsgi", "-w", "2", "--threads", "4"),
+            *("-b", f"127.0.0.1:{port}"),
+        ],
         cwd=REPO_ROOT,
         env=production_env,
         stdout=subprocess.DEVNULL,
