@@ -23,12 +23,6 @@ live = pytest.mark.django_db(transaction=True)
 HX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # These tests sign many users in; the real hasher's cost is not what they test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def sent_query(request: httpx.Request) -> dict:
     """What the API received, parsed the way Payload parses it."""
     raw = request.url.query.decode()

@@ -22,8 +22,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 State = BulkOperation.State
 MAKE = "Journeycar"
-# Signing in is not what these tests are about: a quick hash for the test user.
-FAST_HASHING = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -90,7 +88,6 @@ def test_team_lead_bulk_edits_by_keyboard_reviews_again_retries_and_resolves(
 ):
     settings.TASKS = IMMEDIATE_TASKS  # no worker runs in tests: the job runs in the request
     settings.BULK_CONFIRM_THRESHOLD = 5  # so the six leads ask for their number
-    settings.PASSWORD_HASHERS = FAST_HASHING
     page = small_page
     problems = watch_problems(page)
     ids = journey_leads
@@ -211,7 +208,6 @@ def test_a_job_ending_in_a_background_tab_changes_the_title_and_says_so(
     small_page, make_user, seeded_sandbox, live_server, settings
 ):
     settings.TASKS = DUMMY_TASKS  # the test runs the job itself, while the tab is hidden
-    settings.PASSWORD_HASHERS = FAST_HASHING
     page = small_page
     problems = watch_problems(page)
     user = make_user("teamlead", username="tessa")
