@@ -5,7 +5,6 @@ these again → apply. Every page: no console error, no CSP violation, no
 horizontal scroll. Then a job that ends while its tab is in the background."""
 
 import re
-from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -150,8 +149,8 @@ def test_team_lead_bulk_edits_by_keyboard_reviews_again_retries_and_resolves(
 
     # Someone else edits a lead between the review and Apply: a conflict.
     Lead.objects.filter(id=ids[4]).update(
-        firstName="Changed", updatedAt=timezone.now() + timedelta(seconds=2)
-    )
+        firstName="Changed", updatedAt=timezone.now()
+    )  # after the review (so a conflict), and before the review of it below
     tab_to(page, page.get_by_label("Type 6 to confirm"))
     page.keyboard.type("6")
     press(page)
