@@ -14,7 +14,7 @@ each round "ours" once per ``BULK_CONCURRENCY`` value (default 1 and 2):
          already running and warm, so its Python start-up is not counted, and it
          first runs a queued one-lead operation (on a lead outside the measured
          ones) that warms its imports, database connection and API client; the
-         worker's peak RSS comes from wait4() on that process.
+         worker's peak RSS is its VmHWM (/proc), read until it exits.
 
 Bare and ours run back to back in every round; the targets (ours ≤ 1.10x bare
 with one chunk at a time, ≤ 0.7x with two) are judged on the median of the rounds'
@@ -34,7 +34,9 @@ need ``--workers N`` (gunicorn, N processes) on PostgreSQL (``--database-url``).
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -149,7 +151,16 @@ def worker_run(operation_id: int, env: dict) -> dict:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    _, status, usage = os.wait4(worker.pid, 0)
+    # The peak is the worker's own high-water mark (VmHWM, which exec resets),
+    # read until it exits: wait4's ru_maxrss also counts the pages it shared with
+    # this process between fork and exec, this process's size after its reviews.
+    peak_kb = 0
+    while True:
+        pid, status, _ = os.wait4(worker.pid, os.WNOHANG)
+        if pid:
+            break
+        peak_kb = max(peak_kb, _high_water_kb(worker.pid))
+        time.sleep(0.01)
     wall = time.perf_counter() - started
     if status != 0:
         raise SystemExit(f"the worker failed:\n{worker.stderr.read().decode()}")
@@ -157,8 +168,17 @@ def worker_run(operation_id: int, env: dict) -> dict:
     return {
         "run": (operation.finished_at - operation.started_at).total_seconds(),
         "wall": wall,
-        "peak_mb": usage.ru_maxrss / 1024,
+        "peak_mb": peak_kb / 1024,
     }
+
+
+def _high_water_kb(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return int(match.group(1)) if match else 0
 
 
 def main() -> None:
@@ -229,15 +249,19 @@ def main() -> None:
     print_table(rows)
 
 
+_RUNS = itertools.count()
+
+
 def measure(size, args, base, authorization, user, worker_env, chunk, warm_id) -> list[dict]:
     """`args.rounds` rounds of: the bare loop, then ours once per concurrency."""
     ids = list(range(1, size + 1))
     bare, runs = [], {n: [] for n in args.concurrency}
     for round_no in range(args.rounds):
         bare.append(bare_loop(base, authorization, ids, chunk, "On Hold"))
-        for step, concurrency in enumerate(args.concurrency):
-            # Every run changes every lead: a value other than the last run's.
-            value = ("Lost", "Qualified Lead")[(round_no * len(args.concurrency) + step) % 2]
+        for concurrency in args.concurrency:
+            # Every run changes every lead (and the warm-up lead, shared by all
+            # sizes): a value other than the last run's, whatever its size.
+            value = ("Lost", "Qualified Lead")[next(_RUNS) % 2]
             env = {**worker_env, "BULK_CONCURRENCY": str(concurrency)}
             run = ours(user, size, value, env, warm_id=warm_id)
             runs[concurrency].append(run)
