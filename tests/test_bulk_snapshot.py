@@ -20,6 +20,7 @@ from leadsadmin.bulk.operations import (
     bulk_operation_retry,
     bulk_operations_resume_stalled,
 )
+from leadsadmin.bulk.reverting import bulk_revert_prepare
 from leadsadmin.bulk.running import bulk_operation_run
 from leadsadmin.bulk.selectors import outcome_sentence
 from leadsadmin.bulk.snapshots import lead_snapshot, outside_changes
@@ -213,6 +214,35 @@ def test_the_operation_page_and_the_audit_export_list_the_leads_to_check(
     url = reverse("audit:operation_export", args=[retry.pk, "csv"])
     csv = b"".join(client.get(url).streaming_content).decode()
     assert f"Changed outside this edit — check (Exterior color: {change})." in csv
+
+
+def test_a_revert_puts_back_the_edited_fields_of_the_leads_to_check_too(
+    seeded_sandbox, prepare_operation, apply_and_run, scripted_client, settings, client
+):
+    operation, api, colours = _damaged_operation(prepare_operation, scripted_client, settings)
+    before = dict(
+        Lead.objects.filter(id__in=colours).values_list("id", "processStatuses")
+    )  # as reviewed: the first run had not reached them
+    operation = apply_and_run(operation, client=api)
+    retry = _run(bulk_operation_retry(operation=operation, user=operation.created_by), api)
+    assert retry.check_count == 3 and retry.applied_count == retry.total
+
+    client.force_login(retry.created_by)
+    page = client.get(reverse("bulk:revert", args=[retry.pk])).content.decode()
+    assert f"updated <strong>{retry.total}</strong> leads" in page
+    assert "3 of them were marked “changed outside this edit — check”" in page
+
+    revert = bulk_revert_prepare(operation=retry, user=retry.created_by, reason="Wrong")
+    assert revert.total == retry.total and revert.conflict_count == 0
+    revert = apply_and_run(revert)
+
+    assert revert.state == State.FINISHED and revert.updated_count == retry.total
+    now = Lead.objects.filter(id__in=colours)
+    assert dict(now.values_list("id", "processStatuses")) == before
+    # What changed outside the edit stays as found: the revert is of the edit only.
+    assert {lead.id: lead.exterior for lead in now} == {
+        lead_id: found[:-1] for lead_id, found in colours.items()
+    }
 
 
 @pytest.mark.parametrize(

@@ -206,6 +206,11 @@ class BulkOperation(models.Model):
         return self.total - self.conflict_count
 
     @property
+    def applied_count(self) -> int:
+        """Leads given the new values: updated, or updated and to check."""
+        return self.updated_count + self.check_count
+
+    @property
     def done_count(self) -> int:
         return self.updated_count + self.error_count + self.conflict_count + self.check_count
 
@@ -317,6 +322,9 @@ class PinnedLead(_OperationRow):
         # Applied, but after a request that failed on the way some other field no
         # longer holds what it held at review (a bulk write that is not atomic).
         CHECK = "check", "Changed outside this edit — check"
+
+    # Outcomes of leads that hold the edit's new values (what a revert puts back).
+    APPLIED = (Outcome.UPDATED, Outcome.CHECK)
 
     operation = models.ForeignKey(BulkOperation, on_delete=models.CASCADE, related_name="pinned")
     lead_id = models.BigIntegerField()

@@ -1,5 +1,7 @@
-"""Reverting an ended operation: each lead it updated goes back to its value
-before, unless someone changed it since.
+"""Reverting an ended operation: each lead it gave the new values (updated, or
+updated and marked "changed outside this edit — check") goes back to its value
+before, unless someone changed it since. Only the edited fields go back: what
+changed outside the edit in a lead to check stays as it is.
 
 The revert is a bulk operation like any other (reviewed, applied, run by the
 worker in chunks, audited) whose change is RESTORE: its PATCH bodies are the
@@ -43,7 +45,7 @@ def revert_refusal(operation: BulkOperation) -> str:
     """Why `operation` cannot be reverted now ("" when it can)."""
     if not operation.has_ended:
         return "Only an operation that has ended can be reverted."
-    if operation.updated_count == 0:
+    if operation.applied_count == 0:
         return f"Operation {operation.pk} updated no lead: there is nothing to revert."
     earlier = revert_of(operation)
     if earlier is not None and earlier.state != State.REVIEWED:
@@ -145,12 +147,11 @@ class _RevertTally:
 
 
 def _pins_with_current(operation: BulkOperation, client, fields: list[str]):
-    """(page of the operation's updated pins, those leads as they are now), pages
+    """(page of the operation's applied pins, those leads as they are now), pages
     read READERS at a time side by side (blocking httpx calls, so threads), in
     order; memory holds READERS pages."""
-    pins = PinnedLead.objects.filter(operation=operation, outcome=Outcome.UPDATED).order_by(
-        "lead_id"
-    )
+    pins = PinnedLead.objects.filter(operation=operation, outcome__in=PinnedLead.APPLIED)
+    pins = pins.order_by("lead_id")
     rows = pins.only("lead_id", "before", "after").iterator(chunk_size=2000)
     pages = batched(rows, READ_PAGE, strict=False)
 
