@@ -7,6 +7,7 @@ from django.db import connection
 
 from leadsadmin.audit.chain import chain_verify
 from leadsadmin.audit.models import ChainLink
+from leadsadmin.audit.records import filter_in_words
 from leadsadmin.bulk.models import BulkChunk, BulkOperation, PinnedLead
 from leadsadmin.bulk.operations import (
     bulk_operation_apply,
@@ -141,3 +142,30 @@ def _lost():
     from leadsadmin.bulk.changes import Change
 
     return [Change("processStatuses", "replace", "Lost")]
+
+
+# ---------------------------------------------------------------- the filter in words
+
+
+def test_the_filter_reads_as_chosen_not_as_the_lead_ids_it_was_sent_as(make_operation, db):
+    chosen = filter_qs(
+        ("exterior", "all", ["Red", "Blue"]),
+        ("processStatuses", "in", ["On Hold", "Lost"]),
+    )
+    operation = make_operation(
+        filter_query=f"{chosen}&ids=4,9",
+        where={"and": [{"id": {"in": [4, 9, 12]}}, {"id": {"in": [4, 9]}}]},
+    )
+
+    assert filter_in_words(operation) == [
+        "The 2 selected leads of Exterior color has all of Red, Blue (sent to the API as the "
+        "ids of the leads it matched at review) and Process status is any of On Hold, Lost"
+    ]
+    everyone = make_operation(filter_query="", where={})
+    assert filter_in_words(everyone) == ["Every lead (no filter)"]
+    # A filter that no longer reads (a field renamed since): the where the API got.
+    unreadable = make_operation(
+        filter_query=filter_qs(("gone", "equals", "x")),
+        where={"processStatuses": {"equals": "Lost"}},
+    )
+    assert filter_in_words(unreadable) == ["Process status equals Lost"]

@@ -6,12 +6,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from django.http import QueryDict
+from django.template.defaultfilters import pluralize
+
 from leadsadmin import api
 from leadsadmin.api.errors import LeadsApiError
 from leadsadmin.bulk.changes import value_describe
 from leadsadmin.bulk.models import BulkOperation, PinnedLead
 from leadsadmin.bulk.selectors import changes_summary, message_in_words, operation_outcome
 from leadsadmin.core.values import iso_utc
+from leadsadmin.leads.builder import operator_label
+from leadsadmin.leads.filters import Condition, Group, filter_from_querydict
 from leadsadmin.schema import FIELDS_BY_NAME, lead_field
 
 # (key in the JSON export and the page, column of the CSV export)
@@ -81,11 +86,45 @@ def operation_row(operation: BulkOperation) -> dict:
 
 
 def filter_in_words(operation: BulkOperation) -> list[str]:
-    """What the operation was run on, in words: a revert's leads are those the
-    reverted operation updated; otherwise its where-filter."""
+    """What the operation was run on, in words, one line per condition group: a
+    revert's leads are those the reverted operation updated; otherwise the filter
+    as the person chose it on the leads page (a condition the API is sent as lead
+    ids says so), and the selection it was narrowed to. The where the API got
+    when the filter cannot be read back."""
     if operation.reverts_id:
         return [f"The leads operation {operation.reverts_id} updated"]
-    return where_in_words(operation.where)
+    query = QueryDict(operation.filter_query)
+    tree = filter_from_querydict(query)
+    if not tree.is_valid:
+        return where_in_words(operation.where)
+    lines = [words for group in tree.groups if (words := _tree_group_in_words(group))]
+    selected = [part for part in query.get("ids", "").split(",") if part.strip()]
+    if selected:
+        count = len(selected)
+        chosen_from = " or ".join(lines) if lines else "every lead"
+        return [f"The {count} selected lead{pluralize(count)} of {chosen_from}"]
+    return lines or ["Every lead (no filter)"]
+
+
+def _tree_group_in_words(group: Group) -> str:
+    parts = []
+    for item in group.items:
+        if isinstance(item, Group):
+            if inner := _tree_group_in_words(item):
+                parts.append(f"({inner})")
+        elif not item.is_blank:
+            parts.append(_condition_in_words(item))
+    return f" {group.combinator} ".join(parts)
+
+
+def _condition_in_words(condition: Condition) -> str:
+    field = condition.lead_field
+    words = f"{field.label} {operator_label(field, condition.op)}"
+    if condition.values:
+        words += " " + ", ".join(condition.values)
+    if condition.needs_resolution:
+        words += " (sent to the API as the ids of the leads it matched at review)"
+    return words
 
 
 def where_in_words(where: dict) -> list[str]:
