@@ -401,9 +401,11 @@ def demo(count: int):
             "DATABASE_URL": f"sqlite:///{tmp}/demo.sqlite3",
             "DEMO_PASSWORD": password,
             "DJANGO_SETTINGS_MODULE": "leadsadmin.settings",
-            # Small chunks, so that the running operation is seen running; two wrong
+            # Small chunks sent at most 4 a second, so that the running operation is
+            # seen running (it ended between two polls of its page otherwise); two wrong
             # passwords lock out (each costs a password hash: seconds on a busy machine).
             "BULK_CHUNK_SIZE": "20",
+            "LEADS_API_MAX_PER_SECOND": "4",
             "AXES_FAILURE_LIMIT": "2",
         }
         command = [sys.executable, "manage.py", "demo", "--addrport", f"127.0.0.1:{port}"]
