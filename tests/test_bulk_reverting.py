@@ -151,9 +151,13 @@ def test_current_values_are_read_as_an_id_range_or_an_id_list(seeded_sandbox, id
     """Close ids are read as one range (the others in it dropped), spread ones by `in`."""
     from leadsadmin.bulk.reverting import _current
 
-    found = _current(get_client(), ids, ["processStatuses"])
+    found = _current(get_client(), ids)
     assert sorted(found) == ids
-    assert all(set(doc) >= {"id", "updatedAt", "processStatuses"} for doc in found.values())
+    # Whole leads: the revert keeps a snapshot of each, like any review.
+    assert all(
+        set(doc) >= {"id", "updatedAt", "processStatuses", "exterior", "createdAt"}
+        for doc in found.values()
+    )
 
 
 def test_a_large_revert_asks_to_type_the_number_that_will_go_back(applied, settings):

@@ -245,6 +245,35 @@ def test_a_revert_puts_back_the_edited_fields_of_the_leads_to_check_too(
     }
 
 
+def test_a_revert_keeps_whole_leads_and_checks_a_chunk_the_killed_api_half_applied(
+    seeded_sandbox, prepare_operation, apply_and_run, scripted_client, settings
+):
+    settings.BULK_CHUNK_SIZE = CHUNK
+    ids = _with_two_colours(30)
+    Lead.objects.filter(id__in=ids).update(processStatuses="On Hold")  # one revert body
+    operation = apply_and_run(prepare_operation(filter_qs(("id", "in", ids)), STATUS_TO_LOST))
+    revert = bulk_revert_prepare(operation=operation, user=operation.created_by, reason="Wrong")
+    pins = PinnedLead.objects.filter(operation=revert)
+    assert pins.count() == 30 and all("exterior" in pin.snapshot for pin in pins)
+
+    damaged = ids[20:23]  # in the third chunk, which the API half-applies before dying
+    colours = _exterior(damaged)
+    failure = httpx.ReadError("Connection reset by peer")
+    api = scripted_client(transport=KilledMidWrite(3, damaged, failure, "api"))
+    revert = apply_and_run(revert, client=api)
+    assert revert.state == State.STOPPED and revert.updated_count == 20
+    retry = _run(bulk_operation_retry(operation=revert, user=revert.created_by), api)
+
+    assert retry.state == State.FINISHED and retry.check_count == 3
+    checks = PinnedLead.objects.filter(operation=retry, outcome=Outcome.CHECK)
+    assert {pin.lead_id: pin.outside_changes for pin in checks} == {
+        lead_id: [["exterior", colours[lead_id], colours[lead_id][:-1]]] for lead_id in damaged
+    }
+    assert set(Lead.objects.filter(id__in=ids).values_list("processStatuses", flat=True)) == {
+        "On Hold"
+    }
+
+
 @pytest.mark.parametrize(
     ("snapshot", "now", "expected"),
     [

@@ -32,6 +32,7 @@ from leadsadmin.bulk.operations import (
     pinning_moment,
     pins_insert,
 )
+from leadsadmin.bulk.snapshots import lead_snapshot
 from leadsadmin.schema import lead_field
 
 State = BulkOperation.State
@@ -100,7 +101,7 @@ def _fields(operation: BulkOperation) -> list[str]:
 
 def _revert_pin(revert: BulkOperation, operation: BulkOperation, client) -> None:
     tally = _RevertTally(revert, operation)
-    for pins, now in _pins_with_current(operation, client, tally.fields):
+    for pins, now in _pins_with_current(operation, client):
         tally.add(pins, now)
     if tally.total == tally.skipped:
         raise OperationRefused(
@@ -137,7 +138,7 @@ class _RevertTally:
                 conflicts.append(_skipped(self.revert, self.operation, pin, found))
                 continue
             index = self.bodies.setdefault(json.dumps(pin.before, sort_keys=True), len(self.bodies))
-            keep.append((pin.lead_id, doc.get("updatedAt", ""), found, index))
+            keep.append((pin.lead_id, doc.get("updatedAt", ""), found, index, lead_snapshot(doc)))
             for name in self.fields:
                 self.targets[name][value_describe(pin.before.get(name))] += 1
         pins_insert(self.revert, keep)
@@ -146,34 +147,36 @@ class _RevertTally:
         self.skipped += len(conflicts)
 
 
-def _pins_with_current(operation: BulkOperation, client, fields: list[str]):
-    """(page of the operation's applied pins, those leads as they are now), pages
-    read READERS at a time side by side (blocking httpx calls, so threads), in
-    order; memory holds READERS pages."""
+def _pins_with_current(operation: BulkOperation, client):
+    """(page of the operation's applied pins, those leads as they are now, whole),
+    pages read READERS at a time side by side (blocking httpx calls, so threads),
+    in order; memory holds READERS pages."""
     pins = PinnedLead.objects.filter(operation=operation, outcome__in=PinnedLead.APPLIED)
     pins = pins.order_by("lead_id")
     rows = pins.only("lead_id", "before", "after").iterator(chunk_size=2000)
     pages = batched(rows, READ_PAGE, strict=False)
 
     def read(page):
-        return _current(client, [pin.lead_id for pin in page], fields)
+        return _current(client, [pin.lead_id for pin in page])
 
     with ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="revert-reader") as pool:
         for window in batched(pages, READERS, strict=False):
             yield from zip(window, pool.map(read, window), strict=True)
 
 
-def _current(client, ids: list[int], fields: list[str]) -> dict[int, dict]:
-    """The leads `ids` (sorted) as they are now. Ids close together are read as one
-    id range (a cheap where for the API; the few others in it are dropped), ids
-    spread out as an `id in` list."""
+def _current(client, ids: list[int]) -> dict[int, dict]:
+    """The leads `ids` (sorted) as they are now, every field: the revert keeps each
+    whole, like any review (bulk/snapshots.py), for a run that recovers a chunk
+    whose PATCH failed on the way. Ids close together are read as one id range (a
+    cheap where for the API; the few others in it are dropped), ids spread out as
+    an `id in` list."""
     low, high = ids[0], ids[-1]
     if high - low < DENSE * len(ids):
         where = {"and": [{"id": {"greater_than_equal": low}}, {"id": {"less_than_equal": high}}]}
         limit = high - low + 1
     else:
         where, limit = {"id": {"in": ids}}, len(ids)
-    found = client.find(where=where, limit=limit, select=["id", "updatedAt", *fields])
+    found = client.find(where=where, limit=limit)
     wanted = set(ids)
     return {doc["id"]: doc for doc in found.docs if doc["id"] in wanted}
 

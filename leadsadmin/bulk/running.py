@@ -328,7 +328,8 @@ class _Run:
         read again in full and compared, field by field, with its snapshot from
         the review (the edited fields with the new values): any difference makes
         it a lead to check, never a clean update. A lead pinned without a
-        snapshot (a revert's) can only be judged by the edited fields. A failed
+        snapshot (by a review made before reviews kept them) can only be judged
+        by the edited fields. A failed
         read raises: the run stops, and these leads stay in doubt for the next."""
         if not applied:
             return
