@@ -254,6 +254,24 @@ def test_results_show_partial_failure_errors_and_conflicts(make_operation, clien
     assert "Retry failed" in text
 
 
+def test_the_filter_link_opens_the_leads_page_with_the_selection_the_edit_had(
+    make_operation, client_as, db
+):
+    chosen = filter_qs(("make", "equals", "Ford"))
+    operation = make_operation(filter_query=f"{chosen}&ids=5,9")
+
+    page = client_as("teamlead").get(f"/bulk/{operation.pk}/").content.decode()
+    link = unescape(re.search(r'href="(/leads/\?[^"]*)">Open the filter', page)[1])
+    query = QueryDict(link.split("?", 1)[1])
+    assert query.getlist("sel") == ["5", "9"] and "ids" not in query
+    assert query["f0"] == "make" and query["v0"] == "Ford"
+
+    # An auditor cannot open the leads page: the filter is in words in the audit record.
+    page = client_as("auditor").get(f"/bulk/{operation.pk}/").content.decode()
+    assert "Open the filter" not in page
+    assert f'href="/audit/operations/{operation.pk}/">In words, in the audit record' in page
+
+
 def test_errors_csv_lists_errors_and_conflicts(make_operation, client_as, db):
     operation = make_operation()
     response = client_as("auditor").get(f"/bulk/{operation.pk}/errors.csv")

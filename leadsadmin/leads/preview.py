@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qsl, urlencode
 
+from django.http import QueryDict
+
 from leadsadmin.api.errors import LeadsApiError
 from leadsadmin.leads.columns import (
     COLUMNS,
@@ -109,6 +111,18 @@ def table_querystring(state: TableState, **changes) -> str:
         pairs.append(("sel", "all"))
     pairs += [("sel", lead_id) for lead_id in state.selected]
     return urlencode(pairs, safe=",")
+
+
+def leads_page_query(filter_query: str) -> str:
+    """The leads page's query string for a bulk edit's filter query: its selection
+    (`ids=3,9`, as `Preview.bulk_query` writes it) becomes the page's own
+    (`sel=3&sel=9`), so that the page shows those leads selected."""
+    query = QueryDict(filter_query, mutable=True)
+    if "ids" not in query:
+        return filter_query
+    chosen = [part.strip() for part in query.pop("ids")[-1].split(",")]
+    query.setlist("sel", [part for part in chosen if part.isdigit()])
+    return query.urlencode()
 
 
 def page_querystring(filter_qs: str, state: TableState, **changes) -> str:
