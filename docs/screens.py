@@ -404,7 +404,7 @@ def demo(count: int):
             # Small chunks sent at most 4 a second, so that the running operation is
             # seen running (it ended between two polls of its page otherwise); two wrong
             # passwords lock out (each costs a password hash: seconds on a busy machine).
-            "BULK_CHUNK_SIZE": "20",
+            "BULK_CHUNK_SIZE": "10",
             "LEADS_API_MAX_PER_SECOND": "4",
             "AXES_FAILURE_LIMIT": "2",
         }
