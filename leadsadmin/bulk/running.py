@@ -329,8 +329,8 @@ class _Run:
         the review (the edited fields with the new values): any difference makes
         it a lead to check, never a clean update. A lead pinned without a
         snapshot (by a review made before reviews kept them) can only be judged
-        by the edited fields. A failed
-        read raises: the run stops, and these leads stay in doubt for the next."""
+        by the edited fields. A failed read raises: the run stops, and these
+        leads stay in doubt for the next."""
         if not applied:
             return
         snapshots = dict(
