@@ -85,12 +85,15 @@ def _ids_of(request) -> list[int]:
 
 @pytest.fixture
 def scripted_client(sandbox_api):
-    """(make) → a LeadsClient to the sandbox over a ScriptedTransport."""
+    """(make) → a LeadsClient to the sandbox over a ScriptedTransport (or the given
+    transport), with the given limiter or the default one."""
     clients = []
 
-    def make(script=None, transport=None):
+    def make(script=None, transport=None, limiter=None):
         transport = transport or ScriptedTransport(script)
-        client = LeadsClient(sandbox_api.url, sandbox_api.authorization, 10.0, transport=transport)
+        client = LeadsClient(
+            sandbox_api.url, sandbox_api.authorization, 10.0, transport=transport, limiter=limiter
+        )
         client.transport = transport
         clients.append(client)
         return client

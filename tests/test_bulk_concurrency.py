@@ -15,7 +15,6 @@ import pytest
 from django.core.cache.backends.locmem import LocMemCache
 from django.utils import timezone
 
-from leadsadmin.api.client import LeadsClient
 from leadsadmin.api.limits import ApiLimiter
 from leadsadmin.bulk.models import BulkChunk, BulkOperation, PinnedLead
 from leadsadmin.bulk.operations import (
@@ -75,28 +74,19 @@ class Recorder(httpx.BaseTransport):
 
 
 @pytest.fixture
-def recording_client(sandbox_api):
+def recording_client(scripted_client):
     """(on_patch=None, max_concurrent=0) → a LeadsClient to the sandbox through a
     Recorder (as `.transport`), with a limiter of its own."""
-    clients = []
 
     def make(on_patch=None, max_concurrent=0, sleeps=None):
-        transport = Recorder(on_patch)
         # A 429's wait is noted in `sleeps`, not slept.
         sleep = sleeps.append if sleeps is not None else time.sleep
         limiter = ApiLimiter(
             LocMemCache(f"bulk-{uuid.uuid4()}", {}), max_concurrent=max_concurrent, sleep=sleep
         )
-        client = LeadsClient(
-            sandbox_api.url, sandbox_api.authorization, 10.0, transport, limiter=limiter
-        )
-        client.transport = transport
-        clients.append(client)
-        return client
+        return scripted_client(transport=Recorder(on_patch), limiter=limiter)
 
-    yield make
-    for client in clients:
-        client.close()
+    return make
 
 
 @pytest.fixture
