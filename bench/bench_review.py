@@ -49,10 +49,12 @@ def review(user, size: int, value: str, server_pid: int) -> tuple[float, float, 
     process and the sandbox server spent on it (steady when the machine is
     busy, unlike wall time), and the pins' stored JSON bytes."""
     from django.db import connection
+    from django.db.models import JSONField
 
     from leadsadmin.bulk.changes import Change
     from leadsadmin.bulk.models import PinnedLead
     from leadsadmin.bulk.operations import bulk_operation_prepare
+    from leadsadmin.core.jsontext import JSONTextField
 
     started, cpu, server_cpu = time.perf_counter(), time.process_time(), cpu_seconds(server_pid)
     operation = bulk_operation_prepare(
@@ -66,7 +68,9 @@ def review(user, size: int, value: str, server_pid: int) -> tuple[float, float, 
     assert operation.total == size, f"pinned {operation.total} of {size}"
     table = connection.ops.quote_name(PinnedLead._meta.db_table)
     columns = [
-        f.column for f in PinnedLead._meta.concrete_fields if f.get_internal_type() == "JSONField"
+        f.column
+        for f in PinnedLead._meta.concrete_fields
+        if isinstance(f, JSONField | JSONTextField)
     ]
     lengths = " + ".join(f"coalesce(length({connection.ops.quote_name(c)}), 0)" for c in columns)
     with connection.cursor() as cursor:

@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
 
@@ -272,6 +274,48 @@ def test_a_revert_keeps_whole_leads_and_checks_a_chunk_the_killed_api_half_appli
     assert set(Lead.objects.filter(id__in=ids).values_list("processStatuses", flat=True)) == {
         "On Hold"
     }
+
+
+def test_snapshots_move_from_jsonb_to_text_whole_and_compressed_with_lz4(django_user_model):
+    """Migration 0008: snapshots stored as JSON by 0007 read back the same as text,
+    and PostgreSQL compresses the column with lz4."""
+    executor = MigrationExecutor(connection)
+    before, after = (
+        [("bulk", "0007_proposal_reviews_not_drafts")],
+        [("bulk", "0008_pin_snapshot_as_text")],
+    )
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    user = old.get_model("auth", "User").objects.create(username="migrated")
+    operation = old.get_model("bulk", "BulkOperation").objects.create(
+        created_by=user,
+        reason="r",
+        filter_query="",
+        where={},
+        changes=[],
+        pinned_since=timezone.now(),
+    )
+    snapshot = {"exterior": ["Red", "Blau é"], "year": 2020, "notes": "a\nb"}
+    pins = old.get_model("bulk", "PinnedLead").objects
+    pins.create(operation_id=operation.pk, lead_id=1, updated_at="x", before={}, snapshot=snapshot)
+    pins.create(operation_id=operation.pk, lead_id=2, updated_at="x", before={}, snapshot=None)
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    stored = dict(
+        PinnedLead.objects.filter(operation_id=operation.pk).values_list("lead_id", "snapshot")
+    )
+    assert stored == {1: snapshot, 2: None}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT attcompression FROM pg_attribute "
+                "WHERE attrelid = 'bulk_pinnedlead'::regclass AND attname = 'snapshot'"
+            )
+            assert cursor.fetchone() == ("l",)
 
 
 @pytest.mark.parametrize(

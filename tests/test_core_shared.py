@@ -11,7 +11,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from leadsadmin.core.csv import csv_lines, csv_response
-from leadsadmin.core.jsontext import CompactJSONEncoder
+from leadsadmin.core.jsontext import CompactJSONEncoder, JSONTextField
 from leadsadmin.core.middleware import UserTimeZoneMiddleware
 from leadsadmin.core.values import display_datetime, iso_utc, parse_datetime, parse_number
 
@@ -29,6 +29,22 @@ def test_compact_json_reads_back_as_the_standard_library_writes_it(value):
     standard = json.dumps(value, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False)
     assert json.loads(text) == json.loads(standard)
     assert ", " not in text and ": " not in text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"exterior": ["Red", "Blau é"], "year": 2020, "big": 2**53}, [1.5, None], "text", None],
+)
+def test_json_text_field_keeps_json_as_text_and_reads_it_back(value):
+    field = JSONTextField()
+    stored = field.get_prep_value(value)
+    assert stored is None if value is None else json.loads(stored) == value
+    assert field.from_db_value(stored, None, None) == value
+
+
+def test_json_text_field_reads_what_orjson_refuses():
+    # The standard library writes NaN; orjson does not read it.
+    assert JSONTextField().from_db_value('{"a":NaN,"b":1}', None, None)["b"] == 1
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leadsadmin.bulk.changes import Change, change_describe
+from leadsadmin.core.jsontext import JSONTextField
 from leadsadmin.core.records import RecordFrozen
 
 ENDED_STATES = ("finished", "stopped", "cancelled", "failed", "discarded")
@@ -330,7 +331,7 @@ class PinnedLead(_OperationRow):
     lead_id = models.BigIntegerField()
     updated_at = models.CharField(max_length=40, help_text="updatedAt as the API gave it.")
     before = models.JSONField(help_text="The changed fields' values at review.")
-    snapshot = models.JSONField(
+    snapshot = JSONTextField(
         null=True,
         blank=True,
         help_text="Every field at review but id and updatedAt; a field left out was null.",

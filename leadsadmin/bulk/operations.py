@@ -42,7 +42,6 @@ from leadsadmin.bulk.tasks import (
     tasks_of_dead_workers_fail,
 )
 from leadsadmin.bulk.workers import running_here_ids, this_worker
-from leadsadmin.core.jsontext import CompactJSONEncoder
 from leadsadmin.leads.filters import (
     FilterInvalid,
     filter_from_querydict,
@@ -311,9 +310,7 @@ def _rows_insert(table: str, names: str, values: list[tuple]) -> None:
 
 def _snapshot_value(snapshot: list):
     """The snapshot column's value for a row's optional last item (None: SQL NULL)."""
-    if not snapshot or snapshot[0] is None:
-        return None
-    return connection.ops.adapt_json_value(snapshot[0], CompactJSONEncoder)
+    return PinnedLead._meta.get_field("snapshot").get_prep_value(snapshot[0] if snapshot else None)
 
 
 def _count_value(counter: Counter, is_list: bool, value) -> None:
