@@ -39,23 +39,19 @@ class JSONTextField(models.TextField):
     never queried by key. A JSONField is jsonb on PostgreSQL, which the server parses
     on every write: a review's 10,000 lead snapshots (20 MB) took 0.60 s to COPY into
     jsonb and 0.12 s into text compressed with lz4 (see bulk migration 0008).
-    Written with CompactJSONEncoder, read with orjson (the standard library reads
-    what orjson refuses, such as NaN)."""
+    Written with CompactJSONEncoder; read with the standard library, as JSONField
+    reads, so that a value reads back the same after a move from JSONField (the
+    audit chain hashes what it reads)."""
 
     def get_prep_value(self, value):
         return None if value is None else CompactJSONEncoder().encode(value)
 
     def from_db_value(self, value, expression, connection):
-        if value is None:
-            return None
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return json.loads(value)
+        return None if value is None else json.loads(value)
 
     def to_python(self, value):
         # What a serializer wrote (value_to_string) comes back as text.
-        return self.from_db_value(value, None, None) if isinstance(value, str) else value
+        return json.loads(value) if isinstance(value, str) else value
 
     def value_to_string(self, obj):
         return self.get_prep_value(self.value_from_object(obj))
