@@ -29,6 +29,14 @@ need ``--workers N`` (gunicorn, N processes) on PostgreSQL (``--database-url``).
     uv run python bench/bench_bulk.py --sizes 1000 5000 --rounds 1 --concurrency 1
     uv run python bench/bench_bulk.py --sizes 10000 --workers 4 \
         --database-url postgres://postgres@127.0.0.1:5432/bench_bulk
+
+``--payload`` measures against the real Payload 3.90.2 server the contract tests
+use (tests/contract/payload/run.sh: node 20+ and npm; work dir var/payload-bench,
+seeded once per lead count) instead of the sandbox; the dashboard's own records
+still go to ``--database-url``. A PATCH there costs about 30 ms a lead, so keep
+the sizes small:
+
+    uv run python bench/bench_bulk.py --payload --sizes 1000 --rounds 3
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -51,6 +60,7 @@ from psycopg import sql
 from sandbox_server import serving
 
 REPO = Path(__file__).resolve().parents[1]
+PAYLOAD_RUN = REPO / "tests" / "contract" / "payload" / "run.sh"
 # The issue's targets by BULK_CONCURRENCY: pin + apply within this many times the
 # bare loop (judged on the median of each round's own ratio: they run back to back).
 TARGETS = {1: 1.10, 2: 0.70}
@@ -99,7 +109,7 @@ def bare_loop(base: str, authorization: str, ids: list[int], chunk: int, value: 
     return elapsed
 
 
-def ours(user, size: int, value: str, env: dict, warm_id: int) -> dict:
+def ours(user, size: int, value: str, env: dict, warm_id: int, meter: CpuMeter) -> dict:
     from leadsadmin.bulk.changes import Change
     from leadsadmin.bulk.models import BulkOperation
     from leadsadmin.bulk.operations import bulk_operation_apply, bulk_operation_prepare
@@ -116,7 +126,7 @@ def ours(user, size: int, value: str, env: dict, warm_id: int) -> dict:
     bulk_operation_apply(operation=warm, user=user)
 
     query = f"c0=0&f0=id&op0=less_than_equal&v0={size}"
-    started = time.perf_counter()
+    cpu, started = meter.read(), time.perf_counter()
     operation = bulk_operation_prepare(
         user=user,
         filter_query=query,
@@ -124,6 +134,7 @@ def ours(user, size: int, value: str, env: dict, warm_id: int) -> dict:
         reason="benchmark",
     )
     review = time.perf_counter() - started
+    review_cpu = cpu_used(cpu, meter.read())
     bulk_operation_apply(operation=operation, user=user, confirmation=str(operation.total))
     worker = worker_run(operation.pk, env)
     operation = BulkOperation.objects.get(pk=operation.pk)
@@ -131,6 +142,7 @@ def ours(user, size: int, value: str, env: dict, warm_id: int) -> dict:
         raise SystemExit(f"run ended {operation.state}: {operation.stop_reason}")
     return {
         "review": review,
+        "review_cpu": review_cpu,
         "run": worker["run"],
         "total": review + worker["run"],
         "worker_wall": worker["wall"],
@@ -197,6 +209,9 @@ def main() -> None:
         "--workers", type=int, default=0, help="serve with gunicorn, this many processes"
     )
     parser.add_argument("--port", type=int, default=0, help="the sandbox's port (0: any free)")
+    parser.add_argument(
+        "--payload", action="store_true", help="against the real Payload server, not the sandbox"
+    )
     args = parser.parse_args()
 
     fresh_database(args.database_url)
@@ -219,13 +234,18 @@ def main() -> None:
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
-    leads = sandbox_seed(max(args.sizes) + 1, seed=7)  # the last one for warm-ups
-    _, plain = ApiKey.issue("bench_bulk")
-    authorization = ApiKey.header_value(plain)
-    server = f"gunicorn, {args.workers} workers" if args.workers else "runserver"
-    print(f"sandbox: {leads:,} leads seeded in {time.perf_counter() - started:.0f} s; {server}")
-
-    with serving(env, authorization, workers=args.workers, port=args.port) as (_, base):
+    leads = max(args.sizes) + 1  # the last one for warm-ups
+    if args.payload:
+        server = "real Payload 3.90.2 (SQLite)"
+        api = serving_payload(leads)
+    else:
+        leads = sandbox_seed(leads, seed=7)
+        _, plain = ApiKey.issue("bench_bulk")
+        server = f"gunicorn, {args.workers} workers" if args.workers else "runserver"
+        api = serving_sandbox(env, ApiKey.header_value(plain), args)
+    with api as (base, authorization, api_pid):
+        meter = CpuMeter(api_pid)
+        print(f"{server}: {leads:,} leads, ready in {time.perf_counter() - started:.0f} s")
         settings.LEADS_API_URL, settings.LEADS_API_KEY = base, authorization
         worker_env = {**env, "LEADS_API_URL": base, "LEADS_API_KEY": authorization}
         user = User.objects.create_user("bench-lead")
@@ -236,34 +256,125 @@ def main() -> None:
         rows = [
             row
             for size in args.sizes
-            for row in measure(size, args, base, authorization, user, worker_env, chunk, leads)
+            for row in measure(
+                size, args, base, authorization, user, worker_env, chunk, leads, meter
+            )
         ]
 
     print()
     print(
-        f"chunk size {chunk}; {args.rounds} round(s); sandbox: {server}, "
-        f"{env['DATABASE_URL'].split(':')[0]}; ours = review (pin) + worker run; "
+        f"chunk size {chunk}; {args.rounds} round(s); API: {server}; dashboard and "
+        f"sandbox: {env['DATABASE_URL'].split(':')[0]}; ours = review (pin) + worker run; "
         f"{os.cpu_count()} CPUs; load average {load_before[0]:.1f} before, "
         f"{os.getloadavg()[0]:.1f} after; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
     )
     print_table(rows)
+    print_cpu_table(rows)
+
+
+@contextmanager
+def serving_sandbox(env: dict, authorization: str, args):
+    """(base URL, Authorization header, server pid) of the sandbox, served while
+    in the block."""
+    with serving(env, authorization, workers=args.workers, port=args.port) as (server, base):
+        yield base, authorization, server.pid
+
+
+@contextmanager
+def serving_payload(leads: int):
+    """(base URL, Authorization header, server pid) of a real Payload server with
+    `leads` leads (ids 1..leads), started by the contract tests' run.sh and stopped after."""
+    workdir = REPO / "var" / "payload-bench"
+    started = subprocess.run(
+        [str(PAYLOAD_RUN)],
+        env={
+            **os.environ,
+            "PAYLOAD_REF_WORKDIR": str(workdir),
+            "PAYLOAD_REF_LEADS": str(leads),
+            "PAYLOAD_REF_PORT": "0",
+        },
+        capture_output=True,
+        text=True,
+    )
+    if started.returncode != 0:
+        raise SystemExit(f"the Payload server did not start:\n{started.stderr}")
+    found = dict(line.split("=", 1) for line in started.stdout.splitlines() if "=" in line)
+    try:
+        yield found["PAYLOAD_REF_URL"], found["PAYLOAD_REF_KEY"], int(found["PAYLOAD_REF_PID"])
+    finally:
+        subprocess.run([str(PAYLOAD_RUN), "stop", str(workdir)], capture_output=True)
+
+
+class CpuMeter:
+    """CPU seconds (user + system) used so far by the API server (its process and
+    every descendant), by PostgreSQL (its live processes plus what the postmaster
+    collected from backends that ended) and by this process. The difference of
+    two readings is what a step cost the machine, which bounds its wall time:
+    on N cores a step that needs C CPU seconds cannot take less than C / N."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, api_pid: int):
+        self.api_pid = api_pid
+
+    def read(self) -> dict[str, float]:
+        stats = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stats[int(entry.name)] = (entry / "stat").read_text()
+                except OSError:
+                    continue  # ended meanwhile
+        parsed = {pid: self._fields(text) for pid, text in stats.items()}
+        api = self._tree(parsed, self.api_pid)
+        database = [pid for pid, (name, *_) in parsed.items() if name == "postgres"]
+        postmasters = [pid for pid in database if parsed[pid][1] not in database]
+        return {
+            "api": sum(parsed[pid][2] for pid in api),
+            "database": sum(parsed[pid][2] for pid in database)
+            + sum(parsed[pid][3] for pid in postmasters),
+            "here": time.process_time(),
+        }
+
+    def _fields(self, text: str) -> tuple[str, int, float, float]:
+        """(command name, parent pid, own CPU, CPU of children it waited for)."""
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        own = (int(fields[11]) + int(fields[12])) / self.TICK
+        children = (int(fields[13]) + int(fields[14])) / self.TICK
+        return name, int(fields[1]), own, children
+
+    @staticmethod
+    def _tree(parsed: dict, root: int) -> list[int]:
+        tree, todo = [], [root]
+        while todo:
+            pid = todo.pop()
+            tree.append(pid)
+            todo.extend(child for child, (_, parent, *_) in parsed.items() if parent == pid)
+        return tree
+
+
+def cpu_used(before: dict, after: dict) -> dict[str, float]:
+    return {name: after[name] - before[name] for name in before}
 
 
 _RUNS = itertools.count()
 
 
-def measure(size, args, base, authorization, user, worker_env, chunk, warm_id) -> list[dict]:
+def measure(size, args, base, authorization, user, worker_env, chunk, warm_id, meter) -> list[dict]:
     """`args.rounds` rounds of: the bare loop, then ours once per concurrency."""
     ids = list(range(1, size + 1))
-    bare, runs = [], {n: [] for n in args.concurrency}
+    bare, bare_cpu, runs = [], [], {n: [] for n in args.concurrency}
     for round_no in range(args.rounds):
+        cpu = meter.read()
         bare.append(bare_loop(base, authorization, ids, chunk, "On Hold"))
+        bare_cpu.append(cpu_used(cpu, meter.read()))
         for concurrency in args.concurrency:
             # Every run changes every lead (and the warm-up lead, shared by all
             # sizes): a value other than the last run's, whatever its size.
             value = ("Lost", "Qualified Lead")[next(_RUNS) % 2]
             env = {**worker_env, "BULK_CONCURRENCY": str(concurrency)}
-            run = ours(user, size, value, env, warm_id=warm_id)
+            run = ours(user, size, value, env, warm_id=warm_id, meter=meter)
             runs[concurrency].append(run)
             print(
                 f"  {size:>6,} round {round_no + 1}, BULK_CONCURRENCY={concurrency}: "
@@ -284,9 +395,44 @@ def measure(size, args, base, authorization, user, worker_env, chunk, warm_id) -
             # is less exposed to the machine's load swings.
             "rounds": [r["total"] / b for r, b in zip(done, bare, strict=True)],
             "peak": max(r["worker_peak_mb"] for r in done),
+            "floors": [
+                cpu_floor(b, cpu, r["review_cpu"]) / wall
+                for b, cpu, r, wall in zip(bare, bare_cpu, done, bare, strict=True)
+            ],
+            "bare_cpu": bare_cpu,
+            "review_cpu": [r["review_cpu"] for r in done],
         }
         for concurrency, done in runs.items()
     ]
+
+
+def cpu_floor(bare: float, bare_cpu: dict, review_cpu: dict) -> float:
+    """The shortest time ours could take on this machine's cores: the run sends the
+    bare loop's PATCHes, so the API and the database spend at least what they spent
+    on the bare loop again; add everything the review cost (the worker's own CPU is
+    left out, so this is a floor)."""
+    needed = bare_cpu["api"] + bare_cpu["database"] + sum(review_cpu.values())
+    return needed / os.cpu_count()
+
+
+def print_cpu_table(rows: list[dict]) -> None:
+    print(
+        "\n| leads | BULK_CONCURRENCY | bare loop CPU: API + database + client "
+        "| review CPU: API + database + dashboard | ours needs at least (CPU) "
+        f"| so on {os.cpu_count()} cores ours / bare ≥ (median, spread) |"
+    )
+    print("|" + "---|" * 6)
+    for r in rows:
+        bare = {k: statistics.median(c[k] for c in r["bare_cpu"]) for k in r["bare_cpu"][0]}
+        review = {k: statistics.median(c[k] for c in r["review_cpu"]) for k in r["review_cpu"][0]}
+        needed = bare["api"] + bare["database"] + sum(review.values())
+        print(
+            f"| {r['size']:,} | {r['concurrency']} "
+            f"| {bare['api']:.2f} + {bare['database']:.2f} + {bare['here']:.2f} s "
+            f"| {review['api']:.2f} + {review['database']:.2f} + {review['here']:.2f} s "
+            f"| {needed:.2f} s | {statistics.median(r['floors']):.2f}x "
+            f"({min(r['floors']):.2f}-{max(r['floors']):.2f}) |"
+        )
 
 
 def print_table(rows: list[dict]) -> None:
