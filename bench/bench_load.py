@@ -115,6 +115,7 @@ class Sample:
     ms: float
     status: str  # "200", "502", "ConnectError", "200 API error shown"
     during_jobs: bool
+    during_review: bool = False  # a job's review (POST) was under way when it started
 
 
 @dataclass
@@ -125,23 +126,24 @@ class Run:
     stop: threading.Event = field(default_factory=threading.Event)
     jobs_running: threading.Event = field(default_factory=threading.Event)
     problems: list[str] = field(default_factory=list)
+    reviews: list[str] = field(default_factory=list)  # the jobs whose review is under way
 
     def timed(self, kind: str, call, check=None) -> httpx.Response | None:
         """Runs the request `call`, records its time and outcome; None on a
         transport error. `check(response)` names a problem in a 2xx answer."""
-        during = self.jobs_running.is_set()
+        during, reviewing = self.jobs_running.is_set(), bool(self.reviews)
         started = time.perf_counter()
         try:
             response = call()
         except httpx.HTTPError as exc:
             ms = (time.perf_counter() - started) * 1000
-            self.samples.append(Sample(kind, ms, type(exc).__name__, during))
+            self.samples.append(Sample(kind, ms, type(exc).__name__, during, reviewing))
             return None
         ms = (time.perf_counter() - started) * 1000
         status = str(response.status_code)
         if response.is_success and check and (problem := check(response)):
             status = f"{status} {problem}"
-        self.samples.append(Sample(kind, ms, status, during))
+        self.samples.append(Sample(kind, ms, status, during, reviewing))
         return response
 
 
@@ -399,9 +401,13 @@ def drive_job(client: httpx.Client, run: Run, job: Job) -> None:
         "action": "review",
     }
     started = time.perf_counter()
-    posted = run.timed(
-        "review (pin, POST)", lambda: client.post(f"/bulk/new?{job.filter}", data=data)
-    )
+    run.reviews.append(job.name)
+    try:
+        posted = run.timed(
+            "review (pin, POST)", lambda: client.post(f"/bulk/new?{job.filter}", data=data)
+        )
+    finally:
+        run.reviews.remove(job.name)
     if posted is None or posted.status_code != 302:
         raise RuntimeError(f"{job.name}: Review changes answered {posted and posted.status_code}")
     review_url = posted.headers["location"]
@@ -709,11 +715,17 @@ def _seconds(value: float | None) -> str:
 
 
 def _p95_by_jobs(run) -> str:
-    """The previews' p95 while a job was being reviewed or run, and while none was."""
+    """The previews' p95 while a job was being reviewed or run (and of those, the
+    ones started while a review was under way), and while none was."""
+    previews = [s for s in run.samples if s.kind in PREVIEW_KINDS]
     parts = []
-    for during, label in ((True, "during the jobs"), (False, "with no job")):
-        ms = [s.ms for s in run.samples if s.kind in PREVIEW_KINDS and s.during_jobs is during]
-        if ms:
+    for label, chosen in (
+        ("during the jobs", [s for s in previews if s.during_jobs]),
+        ("of which during a review", [s for s in previews if s.during_review]),
+        ("with no job", [s for s in previews if not s.during_jobs]),
+    ):
+        if chosen:
+            ms = [s.ms for s in chosen]
             parts.append(f"{label}: p95 {percentile(ms, 95):.0f} ms of {len(ms):,}")
     return "; ".join(parts)
 

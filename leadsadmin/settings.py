@@ -127,6 +127,10 @@ BULK_CONFIRM_THRESHOLD = _read("BULK_CONFIRM_THRESHOLD", env.int, 500)
 BULK_CHUNK_SIZE = _read("BULK_CHUNK_SIZE", env.int, 100)
 # Chunks of one bulk operation sent at once (each waits for a turn under the limits above).
 BULK_CONCURRENCY = _int_at_least("BULK_CONCURRENCY", 1, 1)
+# Pages a review (or a revert's review) reads from the API at once. More is faster only
+# where the API has capacity to spare: on a machine that also serves the API, three
+# readers made the previews of other people wait (bench/bench_load.py, docs/benchmarks.md).
+BULK_REVIEW_READERS = _int_at_least("BULK_REVIEW_READERS", 1, 1)
 BULK_MAX_OPERATION_SIZE = _read("BULK_MAX_OPERATION_SIZE", env.int, 10_000)
 # Four eyes: a bulk edit of more leads than this needs another team lead's approval.
 BULK_APPROVAL_THRESHOLD = _read("BULK_APPROVAL_THRESHOLD", env.int, 1000)

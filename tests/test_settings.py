@@ -45,6 +45,7 @@ def start(**overrides):
         ({"LEADS_API_MAX_PER_SECOND": "lots"}, "LEADS_API_MAX_PER_SECOND"),
         ({"CACHE_URL": "nosuchcache://x"}, "CACHE_URL"),
         ({"BULK_CONCURRENCY": "0"}, "BULK_CONCURRENCY"),
+        ({"BULK_REVIEW_READERS": "0"}, "BULK_REVIEW_READERS"),
     ],
 )
 def test_bad_setting_stops_startup_naming_the_variable(overrides, named):

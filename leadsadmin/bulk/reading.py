@@ -1,11 +1,14 @@
-"""Reading every lead a review pins, in parallel id ranges.
+"""Reading every lead a review pins, in parallel id ranges where the settings allow.
 
 A review reads each matched lead once (every field: bulk/snapshots.py). One
 keyset iteration is a chain of requests each waiting for the last; splitting
-the id span into a few ranges read side by side lets the API work on several
-pages at once (a 10,000-lead review drops from ~1.5 s to ~0.6 s against the
-sandbox, bench/bench_bulk.py). Pages arrive in no particular order; memory stays
-at a few pages whatever the number of leads.
+the id span into BULK_REVIEW_READERS ranges read side by side lets the API work
+on several pages at once. That only helps where the API has capacity to spare:
+against the sandbox on two cores a 10,000-lead review took 1.74 s with one reader
+and 1.03 s with three, but with 20 people browsing meanwhile it took as long
+either way, and three readers tripled the previews' p95 during reviews
+(bench/bench_bulk.py, bench/bench_load.py). Pages arrive in no particular order;
+memory stays at a few pages whatever the number of leads.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+from django.conf import settings
+
 from leadsadmin.leads.filters import where_and
 
-READERS = 3
 _DONE = object()
 
 
@@ -102,9 +106,10 @@ def _bounds(low: int, high: int | None) -> list[dict]:
 
 
 def _id_ranges(client, where, count, page_size, first_id) -> list[tuple[int, int | None]]:
-    """[low, high) id ranges splitting the matches' id span evenly; one range
-    (no lookups) when a couple of pages hold them all."""
-    if count <= 2 * page_size:
+    """[low, high) id ranges splitting the matches' id span evenly, one per reader;
+    one range (no lookups) for one reader, or when a couple of pages hold them all."""
+    readers = settings.BULK_REVIEW_READERS
+    if readers == 1 or count <= 2 * page_size:
         return [(0, None)]
     if first_id is None:
         first = client.find(where=where or None, sort="id", limit=1, select=["id"]).docs
@@ -113,7 +118,7 @@ def _id_ranges(client, where, count, page_size, first_id) -> list[tuple[int, int
     if first_id is None or not last:
         return [(0, None)]
     low, high = first_id, last[0]["id"] + 1
-    step = max(1, -(-(high - low) // READERS))
+    step = max(1, -(-(high - low) // readers))
     edges = list(range(low, high, step))
     return [(edge, edge + step) for edge in edges[:-1]] + [(edges[-1], None)]
 

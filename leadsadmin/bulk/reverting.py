@@ -38,7 +38,6 @@ from leadsadmin.schema import lead_field
 State = BulkOperation.State
 Outcome = PinnedLead.Outcome
 READ_PAGE = 500  # ids per read of the current values (the client sends at most 500)
-READERS = 3  # reads side by side
 DENSE = 2  # read a page of ids as one range when the range holds at most twice as many
 
 
@@ -149,8 +148,9 @@ class _RevertTally:
 
 def _pins_with_current(operation: BulkOperation, client):
     """(page of the operation's applied pins, those leads as they are now, whole),
-    pages read READERS at a time side by side (blocking httpx calls, so threads),
-    in order; memory holds READERS pages."""
+    pages read BULK_REVIEW_READERS at a time side by side (blocking httpx calls, so
+    threads), in order; memory holds that many pages."""
+    readers = settings.BULK_REVIEW_READERS
     pins = PinnedLead.objects.filter(operation=operation, outcome__in=PinnedLead.APPLIED)
     pins = pins.order_by("lead_id")
     rows = pins.only("lead_id", "before", "after").iterator(chunk_size=2000)
@@ -159,8 +159,8 @@ def _pins_with_current(operation: BulkOperation, client):
     def read(page):
         return _current(client, [pin.lead_id for pin in page])
 
-    with ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="revert-reader") as pool:
-        for window in batched(pages, READERS, strict=False):
+    with ThreadPoolExecutor(max_workers=readers, thread_name_prefix="revert-reader") as pool:
+        for window in batched(pages, readers, strict=False):
             yield from zip(window, pool.map(read, window), strict=True)
 
 
