@@ -5,9 +5,10 @@ keyset iteration is a chain of requests each waiting for the last; splitting
 the id span into BULK_REVIEW_READERS ranges read side by side lets the API work
 on several pages at once. That only helps where the API has capacity to spare:
 against the sandbox on two cores a 10,000-lead review took 1.74 s with one reader
-and 1.03 s with three, but with 20 people browsing meanwhile it took as long
-either way, and three readers tripled the previews' p95 during reviews
-(bench/bench_bulk.py, bench/bench_load.py). Pages arrive in no particular order;
+and 1.03 s with three, but with 20 people browsing meanwhile it took about as long
+either way, and the previews started during reviews had a p95 of 400-890 ms with
+two or three readers against 180-260 ms with one (bench/bench_bulk.py,
+bench/bench_load.py). Pages arrive in no particular order;
 memory stays at a few pages whatever the number of leads.
 """
 
