@@ -5,6 +5,7 @@ lead whole; a run that recovers the chunk compares those leads with it, field by
 field, and reports a difference as "changed outside this edit — check", never
 as a clean update. Real HTTP against the sandbox; the fault from a transport."""
 
+import json
 from datetime import timedelta
 
 import httpx
@@ -15,6 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leadsadmin.api import get_client
+from leadsadmin.audit.chain import content_hash
+from leadsadmin.audit.models import ChainLink
 from leadsadmin.bulk.changes import Change
 from leadsadmin.bulk.models import BulkOperation, PinnedLead
 from leadsadmin.bulk.operations import (
@@ -278,7 +281,8 @@ def test_a_revert_keeps_whole_leads_and_checks_a_chunk_the_killed_api_half_appli
 
 def test_snapshots_move_from_jsonb_to_text_whole_and_compressed_with_lz4(django_user_model):
     """Migration 0008: snapshots stored as JSON by 0007 read back the same as text,
-    and PostgreSQL compresses the column with lz4."""
+    so an operation hashes for the audit chain as it did before the move, and
+    PostgreSQL compresses the column with lz4."""
     executor = MigrationExecutor(connection)
     before, after = (
         [("bulk", "0007_proposal_reviews_not_drafts")],
@@ -295,10 +299,21 @@ def test_snapshots_move_from_jsonb_to_text_whole_and_compressed_with_lz4(django_
         changes=[],
         pinned_since=timezone.now(),
     )
-    snapshot = {"exterior": ["Red", "Blau é"], "year": 2020, "notes": "a\nb"}
+    # Numbers that orjson and the standard library write differently, and text
+    # that needs escaping: what the chain hashes must not change with them.
+    snapshot = {
+        "exterior": ["Red", "Blau é"],
+        "year": 2020,
+        "notes": 'a\nb "q" 🚗',
+        "price": 0.1,
+        "mileage": 1e16,
+        "ratio": 1.5e-7,
+        "big": 10**30,
+    }
     pins = old.get_model("bulk", "PinnedLead").objects
     pins.create(operation_id=operation.pk, lead_id=1, updated_at="x", before={}, snapshot=snapshot)
     pins.create(operation_id=operation.pk, lead_id=2, updated_at="x", before={}, snapshot=None)
+    sealed_before = content_hash(ChainLink.Record.OPERATION, operation.pk)
 
     executor = MigrationExecutor(connection)
     executor.migrate(after)
@@ -308,7 +323,8 @@ def test_snapshots_move_from_jsonb_to_text_whole_and_compressed_with_lz4(django_
     stored = dict(
         PinnedLead.objects.filter(operation_id=operation.pk).values_list("lead_id", "snapshot")
     )
-    assert stored == {1: snapshot, 2: None}
+    assert stored == {1: json.loads(json.dumps(snapshot)), 2: None}
+    assert content_hash(ChainLink.Record.OPERATION, operation.pk) == sealed_before
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
